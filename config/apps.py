@@ -1,0 +1,7 @@
+from django.contrib.admin.apps import AdminConfig
+
+
+class PanelAdminConfig(AdminConfig):
+    """Makes config.admin_site.PanelAdminSite the project's `admin.site`."""
+
+    default_site = "config.admin_site.PanelAdminSite"

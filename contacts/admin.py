@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from contacts.models import Contact, ContactList
+from contacts.phones import to_e164
+
+
+class CheapPaginator(Paginator):
+    """No full-table COUNT on a million contacts: counts only up to a cap."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self):
+        return len(self.object_list[: self.cap + 1].values_list("pk", flat=True))
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "phone", "email", "phone_status", "sms_subscription", "whatsapp_consent", "updated_at"]
+    list_filter = ["phone_status", "sms_subscription", "whatsapp_consent"]
+    search_fields = ["=external_id", "=email", "=phone", "=whatsapp_number"]
+    search_help_text = _("Exact phone (any format), email or external id.")
+    show_full_result_count = False
+    paginator = CheapPaginator
+    list_per_page = 50
+    ordering = ["-pk"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        phone = to_e164(term)
+        condition = Q(external_id=term) | Q(email=term.lower())
+        if phone:
+            condition |= Q(phone=phone) | Q(whatsapp_number=phone)
+        return queryset.filter(condition), False
+
+
+@admin.register(ContactList)
+class ContactListAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at", "created_by"]
+    list_select_related = ["created_by"]
+    search_fields = ["name"]
+    readonly_fields = ["created_at", "created_by"]
+    exclude = ["contacts"]

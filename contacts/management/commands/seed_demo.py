@@ -1,0 +1,54 @@
+"""Demo data for `make run`: a few hundred contacts with mixed statuses and consents.
+Idempotent: contacts are keyed by external id `demo-NNNN`; running it again changes nothing."""
+
+import random
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from contacts.models import Contact, ContactList, PhoneStatus, SmsSubscription, WhatsAppConsent
+from contacts.services import contact_list_add
+
+FIRST_NAMES = ["Ayşe", "Mehmet", "Zeynep", "Mustafa", "Elif", "Ahmet", "Fatma", "Emre", "Selin", "Can", "Sarah", "John"]
+CITIES = ["İstanbul", "Ankara", "İzmir", "Bursa", "Antalya", "Adana", "Konya", "London"]
+
+
+class Command(BaseCommand):
+    help = "Load demo contacts and lists (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--count", type=int, default=300)
+
+    @transaction.atomic
+    def handle(self, *args, count, **options):
+        rng = random.Random(20251115)
+        wanted = []
+        for i in range(1, count + 1):
+            turkish = i % 10 != 0
+            phone = f"+90533{1000000 + i:07d}" if turkish else f"+4477009{i:05d}"
+            has_wa = i % 3 == 0
+            wanted.append(
+                Contact(
+                    external_id=f"demo-{i:04d}",
+                    email=f"demo{i}@example.com" if i % 4 else None,
+                    phone=phone if i % 25 else None,
+                    whatsapp_number=phone if has_wa else None,
+                    phone_status=rng.choices(list(PhoneStatus), weights=[90, 6, 4])[0],
+                    sms_subscription=rng.choices(list(SmsSubscription), weights=[60, 25, 15])[0],
+                    whatsapp_consent=rng.choice([WhatsAppConsent.OPT_IN, WhatsAppConsent.OPT_OUT])
+                    if has_wa
+                    else WhatsAppConsent.UNKNOWN,
+                    whatsapp_consent_source="demo data" if has_wa else "",
+                    attributes={"name": rng.choice(FIRST_NAMES), "city": rng.choice(CITIES)},
+                )
+            )
+        existing = set(Contact.objects.filter(external_id__startswith="demo-").values_list("external_id", flat=True))
+        Contact.objects.bulk_create([c for c in wanted if c.external_id not in existing], batch_size=1000)
+        created = len(wanted) - len(existing & {c.external_id for c in wanted})
+        ids = dict(Contact.objects.filter(external_id__startswith="demo-").values_list("external_id", "pk"))
+        vip, _ = ContactList.objects.get_or_create(name="Demo: VIP customers")
+        contact_list_add(
+            contact_list=vip,
+            contact_ids=[ids[f"demo-{i:04d}"] for i in range(1, count + 1, 7) if f"demo-{i:04d}" in ids],
+        )
+        self.stdout.write(f"demo data: {created} contacts created, {len(ids)} demo contacts in all")

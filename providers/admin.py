@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from providers.models import ProviderAccount
+from providers.registry import connector_choices, connector_class
+from providers.services import account_check, account_install, account_validate
+
+
+class ConnectorPickForm(forms.Form):
+    connector = forms.ChoiceField(label=_("Connector"), choices=connector_choices)
+
+
+def account_form_for(connector: str, *, editing: bool) -> type[forms.ModelForm]:
+    """The admin form: the account's own fields plus the connector's settings form."""
+    cls = connector_class(connector)
+    extra = {}
+    for field_name, field in cls.config_form.base_fields.items():
+        field = field.__class__(**_field_kwargs(field))
+        if field_name in cls.secret_fields:
+            field.widget = forms.PasswordInput(render_value=False)
+            if editing:
+                field.required = False
+                field.help_text = _("Stored encrypted. Leave empty to keep the current value.")
+        extra[field_name] = field
+
+    class AccountForm(forms.ModelForm):
+        class Meta:
+            model = ProviderAccount
+            fields = ["name", "is_active"]
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if self.instance.pk:
+                for key, value in self.instance.settings.items():
+                    if key in self.fields:
+                        self.fields[key].initial = value
+
+        def clean(self):
+            cleaned = super().clean()
+            values = {k: cleaned.get(k) for k in extra}
+            try:
+                account_validate(
+                    connector=connector, values=values, existing=self.instance if self.instance.pk else None
+                )
+            except ValidationError as exc:
+                for field_name, errors in exc.message_dict.items():
+                    self.add_error(field_name if field_name in self.fields else None, errors)
+            return cleaned
+
+    AccountForm.base_fields.update(extra)
+    AccountForm.declared_fields.update(extra)
+    AccountForm.connector_fields = list(extra)
+    return AccountForm
+
+
+def _field_kwargs(field: forms.Field) -> dict:
+    kwargs = {"required": field.required, "label": field.label, "help_text": field.help_text, "initial": field.initial}
+    for attr in ("max_length", "min_length", "choices", "min_value", "max_value"):
+        if hasattr(field, attr) and getattr(field, attr) is not None:
+            kwargs[attr] = getattr(field, attr)
+    return kwargs
+
+
+@admin.register(ProviderAccount)
+class ProviderAccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "connector", "channel", "is_active", "last_check_ok", "last_check_at"]
+    list_filter = ["channel", "connector", "is_active", "last_check_ok"]
+    search_fields = ["name"]
+    readonly_fields = ["connector", "channel", "last_check_at", "last_check_ok", "last_check_message"]
+    actions = ["test_connection"]
+
+    def _connector(self, request, obj):
+        return obj.connector if obj else request.GET.get("connector") or request.POST.get("_connector")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        connector = request.GET.get("connector") or request.POST.get("_connector")
+        if not connector:
+            from django.template.response import TemplateResponse
+
+            pick = ConnectorPickForm(request.GET or None)
+            context = {
+                **self.admin_site.each_context(request),
+                "form": pick,
+                "opts": self.model._meta,
+                "title": _("Install a connector"),
+            }
+            return TemplateResponse(request, "admin/providers/pick_connector.html", context)
+        extra_context = {**(extra_context or {}), "connector": connector}
+        return super().add_view(request, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return account_form_for(self._connector(request, obj), editing=obj is not None)
+
+    def get_fieldsets(self, request, obj=None):
+        form = self.get_form(request, obj)
+        fieldsets = [
+            (None, {"fields": ["name", "is_active"]}),
+            (_("Connector settings"), {"fields": form.connector_fields}),
+        ]
+        if obj:
+            fieldsets.insert(
+                1,
+                (
+                    _("Connector"),
+                    {"fields": ["connector", "channel", "last_check_ok", "last_check_at", "last_check_message"]},
+                ),
+            )
+        return fieldsets
+
+    def save_model(self, request, obj, form, change):
+        values = {k: form.cleaned_data.get(k) for k in form.connector_fields}
+        saved = account_install(
+            name=form.cleaned_data["name"],
+            connector=self._connector(request, obj if change else None),
+            values=values,
+            acting_user=request.user,
+            is_active=form.cleaned_data["is_active"],
+            account=obj if change else None,
+        )
+        obj.pk = saved.pk
+
+    @admin.action(description=_("Test connection"), permissions=["change"])
+    def test_connection(self, request, queryset):
+        for account in queryset:
+            result = account_check(account_id=account.pk)
+            self.message_user(
+                request, f"{account.name}: {result.message}", messages.SUCCESS if result.ok else messages.ERROR
+            )

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from django.conf import settings as django_settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from providers.base import Channel, Connector
+from providers.crypto import decrypt_json, encrypt_json
+from providers.registry import connector_class
+
+
+class ProviderAccount(models.Model):
+    """An installed connector: which provider, its settings, and its credentials (encrypted)."""
+
+    name = models.CharField(
+        _("name"), max_length=100, unique=True, help_text=_("How marketers pick this account, e.g. 'Infobip main'.")
+    )
+    connector = models.CharField(_("connector"), max_length=40)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    settings = models.JSONField(_("settings"), default=dict, blank=True)
+    credentials_encrypted = models.TextField(editable=False, blank=True, default="")
+    last_check_at = models.DateTimeField(_("last connection test"), null=True, blank=True)
+    last_check_ok = models.BooleanField(_("last test passed"), null=True, blank=True)
+    last_check_message = models.TextField(_("last test result"), blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("connector account")
+        verbose_name_plural = _("connector accounts")
+        ordering = ["channel", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<ProviderAccount {self.pk} {self.connector} {self.name!r}>"
+
+    @property
+    def credentials(self) -> dict:
+        return decrypt_json(self.credentials_encrypted)
+
+    def set_credentials(self, values: dict) -> None:
+        self.credentials_encrypted = encrypt_json(values)
+
+    def connector_instance(self) -> Connector:
+        return connector_class(self.connector)(settings=dict(self.settings), credentials=self.credentials)

@@ -1,0 +1,98 @@
+"""Every write to connector accounts (CONVENTIONS: one write path per aggregate)."""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from providers.base import CheckResult, TransportError
+from providers.models import ProviderAccount
+from providers.registry import connector_class
+
+logger = logging.getLogger(__name__)
+
+KEEP = object()  # a secret left empty in a form keeps its stored value
+
+
+def account_validate(*, connector: str, values: dict, existing: ProviderAccount | None = None) -> tuple[dict, dict]:
+    """Validate `values` with the connector's form; return (settings, credentials).
+    Raises ValidationError with the form's messages (used by the admin and install_connector)."""
+    cls = connector_class(connector)
+    data = dict(values)
+    if existing is not None:
+        stored = existing.credentials
+        for field in cls.secret_fields:
+            if data.get(field) in (None, "") and stored.get(field):
+                data[field] = stored[field]
+    form = cls.config_form(data=data)
+    if not form.is_valid():
+        raise ValidationError({k: v for k, v in form.errors.items()})
+    unknown = set(values) - set(form.fields)
+    if unknown:
+        raise ValidationError(
+            f"unknown setting(s) for {connector}: {', '.join(sorted(unknown))}; known: {', '.join(form.fields)}"
+        )
+    cleaned = {k: _jsonable(v) for k, v in form.cleaned_data.items()}
+    secrets = {k: cleaned.pop(k) for k in cls.secret_fields if k in cleaned}
+    return cleaned, secrets
+
+
+def _jsonable(value):
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+@transaction.atomic
+def account_install(
+    *,
+    name: str,
+    connector: str,
+    values: dict,
+    acting_user=None,
+    is_active: bool = True,
+    account: ProviderAccount | None = None,
+) -> ProviderAccount:
+    """Create or update a connector account (install_connector and the admin form).
+    Without `account`, the account called `name` is updated if it exists."""
+    if account is None:
+        account = ProviderAccount.objects.select_for_update().filter(name=name).first()
+    if account is not None and account.connector != connector:
+        raise ValidationError(f"an account named {name!r} already exists for connector {account.connector!r}")
+    settings_, secrets = account_validate(connector=connector, values=values, existing=account)
+    if account is None:
+        account = ProviderAccount(name=name, connector=connector, created_by=acting_user)
+    account.name = name
+    account.channel = connector_class(connector).channel
+    account.settings = settings_
+    account.set_credentials(secrets)
+    account.is_active = is_active
+    account.save()
+    logger.info(
+        "connector account %s (%s) installed by %s",
+        account.pk,
+        connector,
+        getattr(acting_user, "username", "command line"),
+    )
+    return account
+
+
+def account_check(*, account_id: int) -> CheckResult:
+    """Run the connector's connection test and keep its verdict on the account."""
+    account = ProviderAccount.objects.get(pk=account_id)
+    try:
+        result = account.connector_instance().test_connection()
+    except TransportError as exc:
+        result = CheckResult(ok=False, message=str(exc))
+    ProviderAccount.objects.filter(pk=account.pk).update(
+        last_check_at=timezone.now(), last_check_ok=result.ok, last_check_message=result.message
+    )
+    return result
+
+
+def config_form_for(connector: str) -> type[forms.Form]:
+    return connector_class(connector).config_form
