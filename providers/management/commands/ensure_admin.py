@@ -38,6 +38,4 @@ class Command(BaseCommand):
             user.save()
         user.groups.add(Group.objects.get(name=ADMIN))
         shown = password if generated else "(from ADMIN_PASSWORD)"
-        self.stdout.write(
-            self.style.SUCCESS(f"Log in at http://127.0.0.1:8000/admin/ as '{username}' with password: {shown}")
-        )
+        self.stdout.write(self.style.SUCCESS(f"Log in to the panel as '{username}' with password: {shown}"))
