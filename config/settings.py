@@ -229,3 +229,11 @@ LOGIN_URL = "admin:login"
 CONTACT_DEFAULT_SMS_SUBSCRIPTION = env.str("CONTACT_DEFAULT_SMS_SUBSCRIPTION", default="none")
 if CONTACT_DEFAULT_SMS_SUBSCRIPTION not in ("subscribed", "not_subscribed", "none"):
     raise ImproperlyConfigured("CONTACT_DEFAULT_SMS_SUBSCRIPTION must be one of: subscribed, not_subscribed, none.")
+
+# File Transfers: upload kind -> handler (contacts/transfers.py explains the interface).
+FILE_TRANSFER_KINDS = {
+    "users": "contacts.transfers.UserUpload",
+    "sms-iys": "consent.imports.SmsIysUpload",
+    "email-iys": "consent.imports.EmailIysUpload",
+    "whatsapp": "contacts.transfers.WhatsAppImport",
+}

@@ -30,7 +30,8 @@ class ContactAdmin(admin.ModelAdmin):
     paginator = CheapPaginator
     list_per_page = 50
     ordering = ["-pk"]
-    readonly_fields = ["created_at", "updated_at"]
+    # The SMS subscription is one view of the MESAJ consent: it changes through the consent ledger.
+    readonly_fields = ["sms_subscription", "created_at", "updated_at"]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -50,3 +51,6 @@ class ContactListAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     readonly_fields = ["created_at", "created_by"]
     exclude = ["contacts"]
+
+
+from contacts import admin_transfers  # noqa: E402,F401  (registers File Transfers)

@@ -113,3 +113,106 @@ class ContactListMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} in {self.contact_list_id}"
+
+
+class FileTransferKind(models.TextChoices):
+    USERS = "users", _("User upload")
+    SMS_IYS = "sms-iys", _("SMS upload for İYS")
+    EMAIL_IYS = "email-iys", _("Email upload for İYS")
+    WHATSAPP = "whatsapp", _("WhatsApp number import")
+
+
+class FileTransferStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    PROCESSING = "processing", _("Processing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class FileEncoding(models.TextChoices):
+    AUTO = "auto", _("Detect (UTF-8 or Turkish Windows-1254)")
+    UTF8 = "utf-8", _("UTF-8")
+    CP1254 = "cp1254", _("Windows-1254 (Turkish Excel)")
+
+
+class FileTransfer(models.Model):
+    """One uploaded file (Targeting → File Transfers), processed line by line in batches.
+    `lines_done` is the checkpoint: a re-run resumes after it, so nothing is applied twice."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=FileTransferKind.choices)
+    file = models.FileField(_("file"), upload_to="transfers/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    encoding = models.CharField(_("encoding"), max_length=10, choices=FileEncoding.choices, default=FileEncoding.AUTO)
+    detected_encoding = models.CharField(max_length=10, blank=True, default="")
+    status = models.CharField(
+        _("status"), max_length=12, choices=FileTransferStatus.choices, default=FileTransferStatus.QUEUED, db_index=True
+    )
+    error = models.TextField(_("error"), blank=True, default="")
+    size_bytes = models.BigIntegerField(default=0)
+    bytes_done = models.BigIntegerField(default=0)
+    lines_done = models.IntegerField(default=0)
+    read_count = models.IntegerField(_("read"), default=0)
+    created_count = models.IntegerField(_("created"), default=0)
+    updated_count = models.IntegerField(_("updated"), default=0)
+    unchanged_count = models.IntegerField(_("unchanged"), default=0)
+    rejected_count = models.IntegerField(_("rejected"), default=0)
+    contact_list = models.ForeignKey(
+        ContactList,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="file_transfers",
+        verbose_name=_("list"),
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("file transfer")
+        verbose_name_plural = _("file transfers")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def progress(self) -> int:
+        if self.status == FileTransferStatus.DONE:
+            return 100
+        if not self.size_bytes:
+            return 0
+        return min(99, int(self.bytes_done * 100 / self.size_bytes))
+
+    @property
+    def duration(self):
+        if not self.started_at:
+            return None
+        from django.utils import timezone
+
+        return (self.finished_at or timezone.now()) - self.started_at
+
+
+class RejectedLine(models.Model):
+    """A line the import refused, with the reason a marketer reads in the report."""
+
+    file_transfer = models.ForeignKey(FileTransfer, on_delete=models.CASCADE, related_name="rejected_lines")
+    line_no = models.IntegerField()
+    raw = models.TextField()
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["file_transfer", "line_no"]
+        indexes = [models.Index(fields=["file_transfer", "line_no"], name="rejectedline_order_idx")]
+
+    def __str__(self) -> str:
+        return f"line {self.line_no}: {self.reason}"

@@ -122,3 +122,9 @@ def real_celery(transactional_db):
     for worker in workers:
         worker.stop()
     app.conf.task_always_eager = was_eager
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploads and reports of each test go to its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,0 +1,154 @@
+"""The consent ledger: the current consent per (recipient, recipient type, type) and its
+append-only history. Every write goes through consent.services.consent_apply (product.md:
+'Every change is kept as history ... History is never edited or deleted')."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ConsentType(models.TextChoices):
+    MESAJ = "MESAJ", _("Message (SMS)")
+    ARAMA = "ARAMA", _("Call")
+    EPOSTA = "EPOSTA", _("Email")
+
+
+class RecipientType(models.TextChoices):
+    BIREYSEL = "BIREYSEL", _("Individual")
+    TACIR = "TACIR", _("Merchant")
+
+
+class ConsentStatus(models.TextChoices):
+    ONAY = "ONAY", _("Consent (ONAY)")
+    RET = "RET", _("Rejection (RET)")
+
+
+class ConsentSource(models.TextChoices):
+    """İYS source values (iys.md §6.4-6.5): HS_* where the brand collected it, IYS_* at İYS."""
+
+    HS_FIZIKSEL_ORTAM = "HS_FIZIKSEL_ORTAM", _("Physical setting")
+    HS_ISLAK_IMZA = "HS_ISLAK_IMZA", _("Signed form")
+    HS_WEB = "HS_WEB", _("Website")
+    HS_MOBIL = "HS_MOBIL", _("Mobile app")
+    HS_CAGRI_MERKEZI = "HS_CAGRI_MERKEZI", _("Call centre")
+    HS_SOSYAL_MEDYA = "HS_SOSYAL_MEDYA", _("Social media")
+    HS_EPOSTA = "HS_EPOSTA", _("Email")
+    HS_MESAJ = "HS_MESAJ", _("SMS")
+    HS_EORTAM = "HS_EORTAM", _("Other electronic medium")
+    HS_ETKINLIK = "HS_ETKINLIK", _("Event")
+    HS_ATM = "HS_ATM", _("ATM")
+    HS_2015 = "HS_2015", _("Before 1 May 2015")
+    HS_KARAR = "HS_KARAR", _("Brand's decision (RET only)")
+    IYS_WEB = "IYS_WEB", _("İYS website")
+    IYS_MOBIL = "IYS_MOBIL", _("İYS mobile app")
+    IYS_CM = "IYS_CM", _("İYS call centre")
+    IYS_3338 = "IYS_3338", _("İYS SMS 3338")
+    IYS_KISA_LINK = "IYS_KISA_LINK", _("İYS short link")
+    IYS_EPOSTA = "IYS_EPOSTA", _("İYS email")
+    IYS_KISAMESAJ = "IYS_KISAMESAJ", _("İYS SMS")
+
+
+class ChangeOrigin(models.TextChoices):
+    UPLOAD = "upload", _("File upload")
+    API = "api", _("API client")
+    ADMIN = "admin", _("Panel user")
+    IYS_PULL = "iys_pull", _("İYS pull")
+    INBOUND = "inbound", _("Inbound message (STOP)")
+    PROVIDER = "provider", _("Provider refusal")
+
+
+class Consent(models.Model):
+    """The current consent of one recipient for one type (the İYS consent key, without brand)."""
+
+    recipient = models.CharField(_("recipient"), max_length=265)
+    recipient_type = models.CharField(
+        _("recipient type"), max_length=10, choices=RecipientType.choices, default=RecipientType.BIREYSEL
+    )
+    type = models.CharField(_("consent type"), max_length=10, choices=ConsentType.choices)
+    status = models.CharField(_("status"), max_length=4, choices=ConsentStatus.choices)
+    consent_date = models.DateTimeField(_("consent date"))
+    source = models.CharField(_("source"), max_length=20, choices=ConsentSource.choices)
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="consents",
+        verbose_name=_("contact"),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "type", "recipient_type"], name="consent_key_once"),
+        ]
+        indexes = [models.Index(fields=["contact", "type"], name="consent_contact_type_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.type} {self.status}"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("consent history is append-only: rows cannot be updated")
+
+    def delete(self):
+        raise PermissionError("consent history is append-only: rows cannot be deleted")
+
+
+class ConsentChange(models.Model):
+    """One accepted change of a consent: never edited, never deleted. Keys are SET_NULL with
+    copied identifiers so the history outlives deletions (CONVENTIONS pattern 8)."""
+
+    consent = models.ForeignKey(Consent, null=True, on_delete=models.SET_NULL, related_name="changes")
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="consent_changes"
+    )
+    recipient = models.CharField(_("recipient"), max_length=265)
+    recipient_type = models.CharField(_("recipient type"), max_length=10, choices=RecipientType.choices)
+    type = models.CharField(_("consent type"), max_length=10, choices=ConsentType.choices)
+    status = models.CharField(_("status"), max_length=4, choices=ConsentStatus.choices)
+    previous_status = models.CharField(
+        _("previous status"), max_length=4, choices=ConsentStatus.choices, blank=True, default=""
+    )
+    consent_date = models.DateTimeField(_("consent date"))
+    source = models.CharField(_("source"), max_length=20, choices=ConsentSource.choices)
+    origin = models.CharField(_("changed by"), max_length=10, choices=ChangeOrigin.choices)
+    origin_ref = models.CharField(
+        _("reference"),
+        max_length=255,
+        blank=True,
+        default="",
+        help_text=_("File name and line, API client, or İYS transaction."),
+    )
+    file_transfer = models.ForeignKey(
+        "contacts.FileTransfer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acting_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acting_username = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True, db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent history")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "type"], name="consentchange_recipient_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.type} → {self.status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("consent history is append-only: rows cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("consent history is append-only: rows cannot be deleted")

@@ -1,0 +1,135 @@
+"""The consent ledger's only write path (CONVENTIONS: one write path per aggregate).
+Uploads, the admin, the API, İYS pulls and STOP replies all call consent_apply."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from consent.models import ChangeOrigin, Consent, ConsentChange, ConsentStatus, ConsentType, RecipientType
+from consent.parsers import IYS_START
+from contacts.models import Contact, SmsSubscription
+from contacts.parsers import Rejection
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+PHONE_TYPES = (ConsentType.MESAJ, ConsentType.ARAMA)
+
+
+@dataclass(frozen=True)
+class ConsentInput:
+    recipient: str  # E.164 phone or lower-case email
+    type: str
+    status: str
+    consent_date: datetime
+    source: str
+    recipient_type: str = RecipientType.BIREYSEL
+    contact_id: int | None = None
+    origin_ref: str = ""
+
+
+def _check(change: ConsentInput, now: datetime) -> Rejection | None:
+    is_phone = change.recipient.startswith("+")
+    if (change.type in PHONE_TYPES) != is_phone:
+        return Rejection(f"consent type {change.type} does not fit the recipient {change.recipient}")
+    if change.status not in ConsentStatus.values:
+        return Rejection(f"unknown consent status {change.status}")
+    if change.consent_date > now:
+        return Rejection("the consent date is in the future")
+    if change.consent_date < IYS_START:
+        return Rejection("the consent date is before 01.05.2015")
+    return None
+
+
+@transaction.atomic
+def consent_apply(
+    *, changes: Sequence[ConsentInput], origin: str, file_transfer=None, acting_user=None
+) -> list[str | Rejection]:
+    """Apply consent changes in order; return per change 'created' | 'updated' | 'unchanged' or
+    a Rejection. Rules (iys.md §7-8, product.md Consent and İYS): type fits the recipient kind;
+    the date is neither in the future nor before 2015-05-01; a repeated status changes nothing;
+    only a later consent date replaces the current one. History rows are appended for every
+    accepted change. A MESAJ change also sets the SMS subscription of the contacts with that phone
+    (ONAY → Subscribed, RET → Not subscribed): one truth, two views."""
+    assert origin in ChangeOrigin.values
+    now = timezone.now()
+    keys = {(c.recipient, c.type, c.recipient_type) for c in changes}
+    current = {
+        (c.recipient, c.type, c.recipient_type): c
+        for c in Consent.objects.filter(recipient__in={k[0] for k in keys}, type__in={k[1] for k in keys})
+    }
+    results: list[str | Rejection] = []
+    new: dict[tuple, Consent] = {}
+    dirty: dict[tuple, Consent] = {}
+    history: list[tuple[tuple, ConsentChange]] = []
+    username = getattr(acting_user, "username", "") or ""
+    for change in changes:
+        if rejection := _check(change, now):
+            results.append(rejection)
+            continue
+        key = (change.recipient, change.type, change.recipient_type)
+        consent = current.get(key)
+        if consent is not None and (consent.status == change.status or change.consent_date <= consent.consent_date):
+            if change.contact_id and consent.contact_id is None:
+                consent.contact_id = change.contact_id
+                if consent.pk:
+                    dirty[key] = consent
+            results.append(UNCHANGED)
+            continue
+        previous = consent.status if consent else ""
+        if consent is None:
+            consent = Consent(recipient=change.recipient, type=change.type, recipient_type=change.recipient_type)
+            current[key] = new[key] = consent
+            results.append(CREATED)
+        else:
+            if consent.pk:
+                dirty[key] = consent
+            results.append(UPDATED)
+        consent.status = change.status
+        consent.consent_date = change.consent_date
+        consent.source = change.source
+        consent.contact_id = change.contact_id or consent.contact_id
+        consent.updated_at = now
+        history.append(
+            (
+                key,
+                ConsentChange(
+                    contact_id=consent.contact_id,
+                    recipient=change.recipient,
+                    recipient_type=change.recipient_type,
+                    type=change.type,
+                    status=change.status,
+                    previous_status=previous,
+                    consent_date=change.consent_date,
+                    source=change.source,
+                    origin=origin,
+                    origin_ref=change.origin_ref,
+                    file_transfer=file_transfer,
+                    acting_user=acting_user,
+                    acting_username=username,
+                ),
+            )
+        )
+    Consent.objects.bulk_create(new.values())
+    Consent.objects.bulk_update(dirty.values(), ["status", "consent_date", "source", "contact", "updated_at"])
+    for key, row in history:
+        row.consent_id = current[key].pk
+    ConsentChange.objects.bulk_create([row for _, row in history])
+    _sync_sms_subscription([current[k] for k in {k for k, _ in history}])
+    return results
+
+
+def _sync_sms_subscription(consents: list[Consent]) -> None:
+    by_status: dict[str, list[str]] = {ConsentStatus.ONAY: [], ConsentStatus.RET: []}
+    for consent in consents:
+        if consent.type == ConsentType.MESAJ and consent.recipient_type == RecipientType.BIREYSEL:
+            by_status[consent.status].append(consent.recipient)
+    mapping = {ConsentStatus.ONAY: SmsSubscription.SUBSCRIBED, ConsentStatus.RET: SmsSubscription.NOT_SUBSCRIBED}
+    for status, phones in by_status.items():
+        if phones:
+            Contact.objects.filter(phone__in=phones).exclude(sms_subscription=mapping[status]).update(
+                sms_subscription=mapping[status], updated_at=timezone.now()
+            )

@@ -1,0 +1,249 @@
+"""File Transfers: create, then process line by line in batches (product.md File transfers).
+
+Each batch commits its effects, its rejected lines, the counts and the checkpoint
+(`lines_done`) in one transaction, so a worker killed mid-file resumes where it stopped and
+applies nothing twice; accepted lines land whatever the other lines hold."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from contacts.models import FileEncoding, FileTransfer, FileTransferStatus, RejectedLine
+from contacts.parsers import Rejection, detect_encoding, is_utf8
+from contacts.transfers import CREATED, UNCHANGED, UPDATED, transfer_kind
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_EXTENSIONS = (".txt", ".csv")
+BATCH_LINES = 2000
+CHUNK = 1 << 20
+
+
+def check_extension(filename: str) -> None:
+    ext = os.path.splitext(filename)[1].lower()
+    if ext not in ALLOWED_EXTENSIONS:
+        raise ValidationError(
+            f"'{filename}' cannot be imported: only .txt and .csv files are accepted"
+            + (f" (this one is {ext})" if ext else " (this one has no extension)")
+        )
+
+
+def file_transfer_create(
+    *,
+    name: str,
+    kind: str,
+    upload: UploadedFile,
+    encoding: str = FileEncoding.AUTO,
+    uploaded_by=None,
+    enqueue: bool = True,
+) -> FileTransfer:
+    """Store the upload and queue its processing on the `imports` queue (returns at once)."""
+    check_extension(upload.name)
+    transfer = FileTransfer(
+        name=name.strip() or upload.name,
+        kind=kind,
+        encoding=encoding,
+        original_name=os.path.basename(upload.name),
+        uploaded_by=uploaded_by,
+        size_bytes=upload.size or 0,
+    )
+    transfer.file.save(os.path.basename(upload.name), upload, save=False)
+    transfer.save()
+    if enqueue:
+        from contacts.tasks import process_file_transfer
+
+        transaction.on_commit(lambda: process_file_transfer.delay(transfer.pk))
+    return transfer
+
+
+@dataclass
+class _Counts:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+
+def _lines(fh):
+    """(line number, raw bytes without the line end, byte offset after it) for every line."""
+    offset = 0
+    for number, raw in enumerate(fh, start=1):
+        offset += len(raw)
+        yield number, raw.rstrip(b"\r\n"), offset
+
+
+def _encoding(transfer: FileTransfer, path: str) -> str:
+    if transfer.encoding != FileEncoding.AUTO:
+        with open(path, "rb") as fh:
+            head = fh.read(3)
+        return "utf-8-sig" if transfer.encoding == FileEncoding.UTF8 and head == b"\xef\xbb\xbf" else transfer.encoding
+    with open(path, "rb") as fh:
+        head = fh.read(CHUNK)
+        fh.seek(0)
+        return detect_encoding(head, rest_is_utf8=is_utf8(iter(lambda: fh.read(CHUNK), b"")))
+
+
+def _fail(transfer_id: int, message: str) -> None:
+    FileTransfer.objects.filter(pk=transfer_id).update(
+        status=FileTransferStatus.FAILED, error=message, finished_at=timezone.now()
+    )
+
+
+def file_transfer_run(*, transfer_id: int) -> FileTransfer:
+    """Process (or resume) a transfer. Safe to run again: a finished one is left as it is."""
+    transfer = FileTransfer.objects.get(pk=transfer_id)
+    if transfer.status in (FileTransferStatus.DONE, FileTransferStatus.FAILED):
+        return transfer
+    try:
+        check_extension(transfer.original_name)
+        path = transfer.file.path
+        size = os.path.getsize(path)
+    except ValidationError as exc:
+        _fail(transfer.pk, exc.messages[0])
+        return FileTransfer.objects.get(pk=transfer.pk)
+    except (OSError, ValueError):
+        _fail(transfer.pk, "the uploaded file is no longer on the server; upload it again")
+        return FileTransfer.objects.get(pk=transfer.pk)
+    encoding = _encoding(transfer, path)
+    FileTransfer.objects.filter(pk=transfer.pk).update(
+        status=FileTransferStatus.PROCESSING,
+        detected_encoding=encoding.replace("-sig", ""),
+        size_bytes=size,
+        started_at=transfer.started_at or timezone.now(),
+    )
+    kind = transfer_kind(transfer)
+    resume_after = transfer.lines_done
+    header_seen = not kind.has_header and not kind.optional_header
+    started = time.monotonic()
+    pending: list[tuple[int, str, object]] = []
+    last_offset = 0
+    with open(path, "rb") as fh:
+        for number, raw, offset in _lines(fh):
+            last_offset = offset
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                text = None
+            if text is not None and number == 1:
+                text = text.lstrip("\ufeff")
+            if text is not None and not text.strip():
+                if number <= resume_after:
+                    continue
+                pending.append((number, "", None))  # blank: skipped, not counted
+                continue
+            if not header_seen and text is not None:
+                header_seen = True
+                if kind.is_header(text):
+                    problem = kind.header(text)
+                    if problem is not None:
+                        _fail(transfer.pk, f"line {number}: {problem.reason}")
+                        return FileTransfer.objects.get(pk=transfer.pk)
+                    if number > resume_after:
+                        pending.append((number, "", None))
+                    continue
+            if number <= resume_after:
+                continue
+            if text is None:
+                record = Rejection(
+                    f"the line is not valid {encoding.replace('-sig', '').upper()} text; "
+                    "choose the file's encoding when uploading"
+                )
+                text = raw.decode(encoding, errors="replace")
+            else:
+                record = kind.parse(text)
+            pending.append((number, text, record))
+            if len(pending) >= BATCH_LINES:
+                _flush(transfer, kind, pending, offset)
+                pending = []
+    if not header_seen and kind.has_header:
+        _fail(transfer.pk, "the file is empty: the header row (exid, email, msisdn, wpNumber, permission) is missing")
+        return FileTransfer.objects.get(pk=transfer.pk)
+    _flush(transfer, kind, pending, last_offset)
+    transfer = FileTransfer.objects.get(pk=transfer.pk)
+    if transfer.read_count == 0:
+        _fail(transfer.pk, "the file has no lines to import")
+    elif transfer.rejected_count == transfer.read_count:
+        _fail(transfer.pk, f"no valid line: all {transfer.read_count} lines were rejected; see the report")
+    else:
+        FileTransfer.objects.filter(pk=transfer.pk).update(
+            status=FileTransferStatus.DONE, finished_at=timezone.now(), bytes_done=size
+        )
+    transfer = FileTransfer.objects.get(pk=transfer.pk)
+    logger.info(
+        "file transfer %s (%s) %s in %.1fs: read %s, created %s, updated %s, unchanged %s, rejected %s",
+        transfer.pk,
+        transfer.kind,
+        transfer.status,
+        time.monotonic() - started,
+        transfer.read_count,
+        transfer.created_count,
+        transfer.updated_count,
+        transfer.unchanged_count,
+        transfer.rejected_count,
+    )
+    return transfer
+
+
+def _flush(transfer: FileTransfer, kind, pending: list, offset: int, attempts: int = 4) -> None:
+    if not pending:
+        return
+    lines = [(n, text, rec) for n, text, rec in pending if rec is not None]
+    accepted = [(n, rec) for n, _, rec in lines if not isinstance(rec, Rejection)]
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                outcomes = kind.apply([rec for _, rec in accepted]) if accepted else []
+                _record(
+                    transfer,
+                    lines,
+                    dict(zip([n for n, _ in accepted], outcomes, strict=True)),
+                    last_line=pending[-1][0],
+                    offset=offset,
+                )
+            return
+        except (IntegrityError, OperationalError):
+            # another import touched the same rows at the same moment (e.g. one WhatsApp number):
+            # this batch is re-applied on top of what the other one committed.
+            if attempt == attempts:
+                raise
+            logger.warning(
+                "file transfer %s: batch ending at line %s conflicted, retrying", transfer.pk, pending[-1][0]
+            )
+            time.sleep(0.05 * attempt)
+
+
+def _record(transfer, lines, outcomes, *, last_line: int, offset: int) -> None:
+    counts = _Counts()
+    rejected = []
+    for number, text, record in lines:
+        counts.read += 1
+        result = record if isinstance(record, Rejection) else outcomes[number]
+        if isinstance(result, Rejection):
+            counts.rejected += 1
+            rejected.append(RejectedLine(file_transfer=transfer, line_no=number, raw=text[:4000], reason=result.reason))
+        elif result == CREATED:
+            counts.created += 1
+        elif result == UPDATED:
+            counts.updated += 1
+        elif result == UNCHANGED:
+            counts.unchanged += 1
+    RejectedLine.objects.bulk_create(rejected)
+    FileTransfer.objects.filter(pk=transfer.pk).update(
+        read_count=F("read_count") + counts.read,
+        created_count=F("created_count") + counts.created,
+        updated_count=F("updated_count") + counts.updated,
+        unchanged_count=F("unchanged_count") + counts.unchanged,
+        rejected_count=F("rejected_count") + counts.rejected,
+        lines_done=last_line,
+        bytes_done=offset,
+    )

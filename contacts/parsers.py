@@ -1,0 +1,202 @@
+"""Pure line parsers for File Transfers: text in, a record or a Rejection out. No ORM, no I/O
+(CONVENTIONS: parsers are pure), so they are property-tested with hypothesis."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+
+MAX_LINE_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class Rejection:
+    reason: str
+
+
+@dataclass(frozen=True)
+class UserLine:
+    phone: str
+    external_id: str | None
+
+
+@dataclass(frozen=True)
+class WhatsAppLine:
+    wp_number: str
+    opt_in: bool
+    external_id: str | None = None
+    email: str | None = None
+    msisdn: str | None = None
+
+
+# --- encodings ----------------------------------------------------------------------------
+def detect_encoding(head: bytes, *, rest_is_utf8: bool | None = None) -> str:
+    """'utf-8-sig' for a BOM, 'utf-8' for valid UTF-8, else 'cp1254' (Turkish Excel exports)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if rest_is_utf8 is not None:
+        return "utf-8" if rest_is_utf8 else "cp1254"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "cp1254"
+    return "utf-8"
+
+
+def is_utf8(chunks) -> bool:
+    """True when every chunk (bytes, in order) decodes as UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for chunk in chunks:
+            decoder.decode(chunk, final=False)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# --- fields -------------------------------------------------------------------------------
+NBSP = "\u00a0"
+
+
+def split_fields(text: str, sep: str) -> list[str]:
+    """Split on `sep`, trim spaces around each field, and forgive one trailing separator."""
+    fields = [f.strip(" \t" + NBSP) for f in text.split(sep)]
+    if len(fields) > 1 and fields[-1] == "":
+        fields.pop()
+    return fields
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def parse_msisdn(value: str, *, what: str, allow_plus: bool) -> str | Rejection:
+    """An international number written as digits with its country code ('905331234562';
+    with `allow_plus`, '+905331234562' too). Returns E.164 or a Rejection."""
+    if not value:
+        return Rejection(f"the {what} is missing")
+    digits = value[1:] if allow_plus and value.startswith("+") else value
+    if not _DIGITS.fullmatch(digits) or not digits.isascii():
+        if value.startswith("+"):
+            return Rejection(f"the {what} '{value}' must be digits only, without '+'")
+        return Rejection(
+            f"the {what} '{value}' must be digits only (no spaces, dashes or letters), starting with the country code"
+        )
+    if digits.startswith("0"):
+        return Rejection(f"the {what} '{value}' must start with the country code (90 for Turkey), not 0")
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return Rejection(f"the {what} '{value}' is not a valid international number")
+    if not phonenumbers.is_valid_number(number):
+        return Rejection(f"the {what} '{value}' is not a valid international number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_email_validator = EmailValidator()
+
+
+def parse_email(value: str) -> str | Rejection:
+    """A valid address, lower-cased (İYS compares addresses case-insensitively in practice)."""
+    if not value:
+        return Rejection("the email address is missing")
+    try:
+        _email_validator(value)
+    except ValidationError:
+        return Rejection(f"'{value}' is not a valid email address")
+    return value.lower()
+
+
+def _too_long(text: str) -> Rejection | None:
+    if len(text) > MAX_LINE_CHARS:
+        return Rejection(f"the line is longer than {MAX_LINE_CHARS} characters")
+    return None
+
+
+# --- User upload: `token, externalId` ------------------------------------------------------
+def is_user_header(text: str) -> bool:
+    fields = [f.lower() for f in split_fields(text, ",")]
+    return bool(fields) and fields[0] in ("token", "hwid", "phone", "msisdn")
+
+
+def parse_user_line(text: str) -> UserLine | Rejection:
+    if rejection := _too_long(text):
+        return rejection
+    fields = split_fields(text, ",")
+    if len(fields) > 2:
+        return Rejection(f"expected 2 fields (token, externalId) separated by ',', found {len(fields)}")
+    phone = parse_msisdn(fields[0], what="token (phone number)", allow_plus=True)
+    if isinstance(phone, Rejection):
+        return phone
+    external_id = fields[1] if len(fields) == 2 and fields[1] else None
+    if external_id and len(external_id) > 191:
+        return Rejection("the externalId is longer than 191 characters")
+    return UserLine(phone=phone, external_id=external_id)
+
+
+# --- WhatsApp number import: header `exid, email, msisdn, wpNumber, permission` -----------
+WHATSAPP_COLUMNS = ("exid", "email", "msisdn", "wpnumber", "permission")
+WHATSAPP_REQUIRED = ("wpnumber", "permission")
+
+
+@dataclass(frozen=True)
+class WhatsAppHeader:
+    sep: str
+    columns: dict[str, int]
+
+
+def parse_whatsapp_header(text: str) -> WhatsAppHeader | Rejection:
+    sep = ";" if text.count(";") > text.count(",") else ","
+    names = [f.lower() for f in split_fields(text, sep)]
+    unknown = [n for n in names if n not in WHATSAPP_COLUMNS]
+    if unknown:
+        return Rejection(
+            f"the header has unknown column(s) {', '.join(unknown)}; expected exid, email, msisdn, wpNumber, permission"
+        )
+    missing = [n for n in WHATSAPP_REQUIRED if n not in names]
+    if missing:
+        label = {"wpnumber": "wpNumber", "permission": "permission"}
+        return Rejection(f"the header lacks the required column(s) {', '.join(label[m] for m in missing)}")
+    if len(set(names)) != len(names):
+        return Rejection("the header names a column twice")
+    return WhatsAppHeader(sep=sep, columns={n: i for i, n in enumerate(names)})
+
+
+def parse_whatsapp_line(text: str, header: WhatsAppHeader) -> WhatsAppLine | Rejection:
+    if rejection := _too_long(text):
+        return rejection
+    fields = split_fields(text, header.sep)
+    if len(fields) != len(header.columns):
+        return Rejection(f"expected {len(header.columns)} fields separated by '{header.sep}', found {len(fields)}")
+
+    def get(name):
+        index = header.columns.get(name)
+        return fields[index] if index is not None else ""
+
+    permission = get("permission")
+    if permission not in ("1", "2"):
+        if not permission:
+            return Rejection("the permission is missing (1 = opt-in, 2 = opt-out)")
+        return Rejection(f"the permission '{permission}' is not 1 (opt-in) or 2 (opt-out)")
+    wp_number = parse_msisdn(get("wpnumber"), what="wpNumber", allow_plus=True)
+    if isinstance(wp_number, Rejection):
+        return wp_number
+    email = None
+    if get("email"):
+        email = parse_email(get("email"))
+        if isinstance(email, Rejection):
+            return email
+    msisdn = None
+    if get("msisdn"):
+        msisdn = parse_msisdn(get("msisdn"), what="msisdn", allow_plus=True)
+        if isinstance(msisdn, Rejection):
+            return msisdn
+    exid = get("exid") or None
+    if exid and len(exid) > 191:
+        return Rejection("the exid is longer than 191 characters")
+    return WhatsAppLine(wp_number=wp_number, opt_in=permission == "1", external_id=exid, email=email, msisdn=msisdn)

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+
+@shared_task(name="contacts.tasks.process_file_transfer", acks_late=True)
+def process_file_transfer(transfer_id: int) -> str:
+    from contacts.imports import file_transfer_run
+
+    return file_transfer_run(transfer_id=transfer_id).status

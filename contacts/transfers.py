@@ -1,0 +1,222 @@
+"""Upload kinds of File Transfers. A kind parses one line (pure parsers) and applies a batch of
+parsed lines through the owning aggregate's service. Kinds are listed by dotted path in
+settings.FILE_TRANSFER_KINDS, so the İYS kinds live in consent/ without contacts importing it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from contacts.models import Contact, ContactList, FileTransfer, WhatsAppConsent
+from contacts.parsers import (
+    Rejection,
+    UserLine,
+    WhatsAppHeader,
+    WhatsAppLine,
+    is_user_header,
+    parse_user_line,
+    parse_whatsapp_header,
+    parse_whatsapp_line,
+)
+from contacts.services import contact_list_add
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+class TransferKind:
+    """One instance per run. `header()` sees the first non-blank line when `has_header`."""
+
+    has_header = False
+    optional_header = False  # a first line that is_header() recognises is skipped
+
+    def __init__(self, transfer: FileTransfer):
+        self.transfer = transfer
+
+    def is_header(self, text: str) -> bool:
+        return self.has_header
+
+    def header(self, text: str) -> Rejection | None:
+        return None
+
+    def parse(self, text: str):
+        raise NotImplementedError
+
+    def apply(self, records: list) -> list[str | Rejection]:
+        raise NotImplementedError
+
+
+def transfer_kind(transfer: FileTransfer) -> TransferKind:
+    return import_string(settings.FILE_TRANSFER_KINDS[transfer.kind])(transfer)
+
+
+class UserUpload(TransferKind):
+    """`token, externalId`: creates or matches contacts and saves them as the named static list."""
+
+    optional_header = True
+
+    def is_header(self, text: str) -> bool:
+        return is_user_header(text)
+
+    def parse(self, text: str) -> UserLine | Rejection:
+        return parse_user_line(text)
+
+    def apply(self, records: list[UserLine]) -> list[str | Rejection]:
+        by_exid = {
+            c.external_id: c
+            for c in Contact.objects.filter(external_id__in={r.external_id for r in records if r.external_id})
+        }
+        by_phone: dict[str, Contact] = {}
+        for contact in Contact.objects.filter(phone__in={r.phone for r in records}).order_by("pk"):
+            by_phone.setdefault(contact.phone, contact)
+        results, members, new, changed = [], [], [], {}
+        for record in records:
+            contact = by_exid.get(record.external_id) if record.external_id else None
+            if contact is not None:
+                if contact.phone and contact.phone != record.phone:
+                    results.append(
+                        Rejection(
+                            f"externalId {record.external_id} belongs to a contact with another "
+                            f"phone number ({contact.phone})"
+                        )
+                    )
+                    continue
+                outcome = UNCHANGED
+                if not contact.phone:
+                    contact.phone = record.phone
+                    outcome = CREATED if contact in new else UPDATED
+                    if contact.pk:
+                        changed[contact.pk] = contact
+                    by_phone.setdefault(record.phone, contact)
+                results.append(outcome if contact.pk else CREATED)
+            else:
+                contact = by_phone.get(record.phone)
+                if contact is not None and record.external_id and contact.external_id:
+                    contact = None  # this phone's contact is another user: a new contact for this one
+                if contact is None:
+                    contact = Contact(phone=record.phone, external_id=record.external_id)
+                    new.append(contact)
+                    by_phone.setdefault(record.phone, contact)
+                    results.append(CREATED)
+                elif record.external_id and not contact.external_id:
+                    contact.external_id = record.external_id
+                    if contact.pk:
+                        changed[contact.pk] = contact
+                    results.append(UPDATED if contact.pk else CREATED)
+                else:
+                    results.append(UNCHANGED if contact.pk else CREATED)
+                if record.external_id:
+                    by_exid[record.external_id] = contact
+            members.append(contact)
+        Contact.objects.bulk_create(new)
+        now = timezone.now()
+        for contact in changed.values():
+            contact.updated_at = now
+        Contact.objects.bulk_update(changed.values(), ["phone", "external_id", "updated_at"])
+        contact_list_add(contact_list=self.contact_list(), contact_ids=[c.pk for c in members])
+        return results
+
+    def contact_list(self) -> ContactList:
+        transfer = self.transfer
+        if transfer.contact_list_id is None:
+            contact_list, _ = ContactList.objects.get_or_create(
+                name=transfer.name, defaults={"created_by": transfer.uploaded_by}
+            )
+            FileTransfer.objects.filter(pk=transfer.pk).update(contact_list=contact_list)
+            transfer.contact_list = contact_list
+        return transfer.contact_list
+
+
+class WhatsAppImport(TransferKind):
+    """product.md File transfers 4: match exid → email → msisdn → wpNumber; an existing contact
+    only gets its WhatsApp number and consent; one number belongs to one contact, the latest file's."""
+
+    has_header = True
+
+    def header(self, text: str) -> Rejection | None:
+        parsed = parse_whatsapp_header(text)
+        if isinstance(parsed, Rejection):
+            return parsed
+        self.columns: WhatsAppHeader = parsed
+        return None
+
+    def parse(self, text: str) -> WhatsAppLine | Rejection:
+        return parse_whatsapp_line(text, self.columns)
+
+    def apply(self, records: list[WhatsAppLine]) -> list[str | Rejection]:
+        def lookup(field, values):
+            found: dict[str, Contact] = {}
+            for contact in Contact.objects.filter(**{f"{field}__in": {v for v in values if v}}).order_by("pk"):
+                found.setdefault(getattr(contact, field), contact)
+            return found
+
+        index = {
+            "external_id": lookup("external_id", [r.external_id for r in records]),
+            "email": lookup("email", [r.email for r in records]),
+            "phone": lookup("phone", [r.msisdn for r in records]),
+            "whatsapp_number": lookup("whatsapp_number", [r.wp_number for r in records]),
+        }
+        now = timezone.now()
+        consent_of = {True: WhatsAppConsent.OPT_IN, False: WhatsAppConsent.OPT_OUT}
+        source = f"{self.transfer.original_name} ({self.transfer.name})"[:255]
+        results, new, owner, touched = [], [], {}, {}
+        for record in records:
+            contact = None
+            for field, value in (
+                ("external_id", record.external_id),
+                ("email", record.email),
+                ("phone", record.msisdn),
+                ("whatsapp_number", record.wp_number),
+            ):
+                if value and value in index[field]:
+                    contact = index[field][value]
+                    break
+            if contact is None:
+                contact = Contact(external_id=record.external_id, email=record.email, phone=record.msisdn)
+                new.append(contact)
+                for field, value in (
+                    ("external_id", record.external_id),
+                    ("email", record.email),
+                    ("phone", record.msisdn),
+                ):
+                    if value:
+                        index[field].setdefault(value, contact)
+                outcome = CREATED
+            elif contact.whatsapp_number == record.wp_number and contact.whatsapp_consent == consent_of[record.opt_in]:
+                outcome = UNCHANGED if contact.pk else CREATED
+            else:
+                outcome = UPDATED if contact.pk else CREATED
+            if outcome != UNCHANGED:
+                previous_owner = owner.get(record.wp_number)
+                if previous_owner is not None and previous_owner is not contact:
+                    previous_owner.whatsapp_number = None  # a later line of the same file wins
+                if contact.whatsapp_number and owner.get(contact.whatsapp_number) is contact:
+                    del owner[contact.whatsapp_number]
+                contact.whatsapp_number = record.wp_number
+                contact.whatsapp_consent = consent_of[record.opt_in]
+                contact.whatsapp_consent_at = now
+                contact.whatsapp_consent_source = source
+                contact.updated_at = now
+                index["whatsapp_number"][record.wp_number] = contact
+                if contact.pk:
+                    touched[contact.pk] = contact
+            owner[record.wp_number] = contact
+            results.append(outcome)
+        # Take each number away from every other contact first (the unique constraint holds
+        # throughout; a concurrent import that took one meanwhile makes this batch retry).
+        claimed = {n: c for n, c in owner.items() if c.whatsapp_number == n}
+        keep_ids = [c.pk for c in claimed.values() if c.pk]
+        Contact.objects.filter(whatsapp_number__in=list(claimed)).exclude(pk__in=keep_ids).update(
+            whatsapp_number=None, updated_at=now
+        )
+        staged = {pk: c.whatsapp_number for pk, c in touched.items()}
+        if touched:
+            Contact.objects.filter(pk__in=list(touched)).update(whatsapp_number=None)
+        Contact.objects.bulk_create(new)
+        for pk, contact in touched.items():
+            contact.whatsapp_number = staged[pk]
+        Contact.objects.bulk_update(
+            touched.values(),
+            ["whatsapp_number", "whatsapp_consent", "whatsapp_consent_at", "whatsapp_consent_source", "updated_at"],
+        )
+        return results
