@@ -183,6 +183,11 @@ CELERY_TASK_ROUTES = {
 # Periodic tasks: installed into django-celery-beat's tables (editable in the admin) by
 # `python manage.py migrate` through providers.apps; each app contributes its entries here.
 CELERY_BEAT_DEFAULTS: dict[str, dict] = {
+    "Resume stalled file transfers": {
+        "task": "contacts.tasks.resume_stalled_transfers",
+        "every_seconds": 60,
+        "description": "Queues again any file transfer whose worker stopped (it resumes after its checkpoint).",
+    },
     "Connector connection tests": {
         "task": "providers.tasks.check_all_accounts",
         "every_seconds": 3600,
@@ -229,6 +234,9 @@ LOGIN_URL = "admin:login"
 CONTACT_DEFAULT_SMS_SUBSCRIPTION = env.str("CONTACT_DEFAULT_SMS_SUBSCRIPTION", default="none")
 if CONTACT_DEFAULT_SMS_SUBSCRIPTION not in ("subscribed", "not_subscribed", "none"):
     raise ImproperlyConfigured("CONTACT_DEFAULT_SMS_SUBSCRIPTION must be one of: subscribed, not_subscribed, none.")
+
+# A transfer whose worker has not committed a batch for this long is presumed dead and resumed.
+FILE_TRANSFER_STALE_SECONDS = env.int("FILE_TRANSFER_STALE_SECONDS", default=300)
 
 # File Transfers: upload kind -> handler (contacts/transfers.py explains the interface).
 FILE_TRANSFER_KINDS = {

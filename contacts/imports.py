@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from contacts.models import FileEncoding, FileTransfer, FileTransferStatus, RejectedLine
@@ -93,17 +96,67 @@ def _encoding(transfer: FileTransfer, path: str) -> str:
         return detect_encoding(head, rest_is_utf8=is_utf8(iter(lambda: fh.read(CHUNK), b"")))
 
 
+class ClaimLost(Exception):
+    """Another worker took this transfer over (this one was presumed dead); stop quietly."""
+
+
+def _stale_before():
+    return timezone.now() - timedelta(seconds=settings.FILE_TRANSFER_STALE_SECONDS)
+
+
+def _claim(transfer_id: int) -> uuid.UUID | None:
+    """Own the transfer if nobody does, or if its owner stopped beating (a killed worker)."""
+    token = uuid.uuid4()
+    owned = FileTransfer.objects.filter(
+        Q(claim=None) | Q(heartbeat_at__lt=_stale_before()),
+        pk=transfer_id,
+        status__in=[FileTransferStatus.QUEUED, FileTransferStatus.PROCESSING],
+    ).update(claim=token, heartbeat_at=timezone.now())
+    return token if owned == 1 else None
+
+
 def _fail(transfer_id: int, message: str) -> None:
     FileTransfer.objects.filter(pk=transfer_id).update(
-        status=FileTransferStatus.FAILED, error=message, finished_at=timezone.now()
+        status=FileTransferStatus.FAILED, error=message, finished_at=timezone.now(), claim=None
     )
 
 
 def file_transfer_run(*, transfer_id: int) -> FileTransfer:
-    """Process (or resume) a transfer. Safe to run again: a finished one is left as it is."""
+    """Process (or resume) a transfer. Safe to run again: a finished one is left as it is, and one
+    that another live worker is processing is left to it."""
+    token = _claim(transfer_id)
     transfer = FileTransfer.objects.get(pk=transfer_id)
-    if transfer.status in (FileTransferStatus.DONE, FileTransferStatus.FAILED):
+    if token is None:
         return transfer
+    transfer.claim = token
+    try:
+        return _run(transfer)
+    except ClaimLost:
+        logger.warning("file transfer %s: taken over by another worker; this run stops", transfer_id)
+        return FileTransfer.objects.get(pk=transfer_id)
+
+
+def file_transfers_resume_stalled() -> list[int]:
+    """The reaper: release the claim of every transfer whose worker stopped beating (killed, OOM,
+    deploy) and queue it again; it resumes after its checkpoint."""
+    stale = _stale_before()
+    candidates = FileTransfer.objects.filter(
+        status__in=[FileTransferStatus.QUEUED, FileTransferStatus.PROCESSING]
+    ).filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at=None, created_at__lt=stale))
+    from contacts.tasks import process_file_transfer
+
+    resumed = []
+    for pk, claim, beat in candidates.values_list("pk", "claim", "heartbeat_at"):
+        # conditional: a worker that beat in the meantime keeps its transfer
+        released = FileTransfer.objects.filter(pk=pk, claim=claim, heartbeat_at=beat).update(claim=None)
+        if released:
+            logger.warning("file transfer %s stalled; queued again to resume after its checkpoint", pk)
+            resumed.append(pk)
+            process_file_transfer.delay(pk)
+    return resumed
+
+
+def _run(transfer: FileTransfer) -> FileTransfer:
     try:
         check_extension(transfer.original_name)
         path = transfer.file.path
@@ -176,7 +229,7 @@ def file_transfer_run(*, transfer_id: int) -> FileTransfer:
         _fail(transfer.pk, f"no valid line: all {transfer.read_count} lines were rejected; see the report")
     else:
         FileTransfer.objects.filter(pk=transfer.pk).update(
-            status=FileTransferStatus.DONE, finished_at=timezone.now(), bytes_done=size
+            status=FileTransferStatus.DONE, finished_at=timezone.now(), bytes_done=size, claim=None
         )
     transfer = FileTransfer.objects.get(pk=transfer.pk)
     logger.info(
@@ -238,7 +291,8 @@ def _record(transfer, lines, outcomes, *, last_line: int, offset: int) -> None:
         elif result == UNCHANGED:
             counts.unchanged += 1
     RejectedLine.objects.bulk_create(rejected)
-    FileTransfer.objects.filter(pk=transfer.pk).update(
+    owned = FileTransfer.objects.filter(pk=transfer.pk, claim=transfer.claim).update(
+        heartbeat_at=timezone.now(),
         read_count=F("read_count") + counts.read,
         created_count=F("created_count") + counts.created,
         updated_count=F("updated_count") + counts.updated,
@@ -247,3 +301,5 @@ def _record(transfer, lines, outcomes, *, last_line: int, offset: int) -> None:
         lines_done=last_line,
         bytes_done=offset,
     )
+    if owned != 1:
+        raise ClaimLost()  # rolls this batch back: the worker that took over applies it

@@ -6,3 +6,10 @@ def process_file_transfer(transfer_id: int) -> str:
     from contacts.imports import file_transfer_run
 
     return file_transfer_run(transfer_id=transfer_id).status
+
+
+@shared_task(name="contacts.tasks.resume_stalled_transfers")
+def resume_stalled_transfers() -> int:
+    from contacts.imports import file_transfers_resume_stalled
+
+    return len(file_transfers_resume_stalled())

@@ -46,6 +46,9 @@ class RealWorker:
         env = dict(os.environ)
         env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         env["TESTING"] = "0"
+        from django.conf import settings
+
+        env["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)  # uploads saved by the test are read by the worker
         self.log = open(ROOT / "test-artifacts" / f"worker-{self.queues.replace(',', '-')}.log", "ab")
         self.process = subprocess.Popen(
             [

@@ -7,7 +7,6 @@ import os
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _
 
 from contacts.imports import file_transfer_create, file_transfer_run
 from contacts.models import FileEncoding, FileTransferKind, FileTransferStatus
@@ -42,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError(exc.messages[0]) from exc
         transfer = file_transfer_run(transfer_id=transfer.pk)
         report = rejected_report_file(transfer) if transfer.rejected_count else ""
-        status = _(transfer.get_status_display())
+        status = transfer.get_status_display()
         self.stdout.write(
             f"{transfer.name}: {status} (id {transfer.pk}, encoding {transfer.detected_encoding})"
             f"\n  read {transfer.read_count}, created {transfer.created_count}, updated {transfer.updated_count}, "
