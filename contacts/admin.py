@@ -5,9 +5,12 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from contacts.models import Contact, ContactList
 from contacts.phones import to_e164
+from contacts.resources import ContactExportResource, ContactImportResource
 
 
 class CheapPaginator(Paginator):
@@ -21,7 +24,15 @@ class CheapPaginator(Paginator):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
+    formats = [CSV, XLSX]
+
+    def get_import_resource_classes(self, request):
+        return [ContactImportResource]
+
+    def get_export_resource_classes(self, request):
+        return [ContactExportResource]
+
     list_display = ["__str__", "phone", "email", "phone_status", "sms_subscription", "whatsapp_consent", "updated_at"]
     list_filter = ["phone_status", "sms_subscription", "whatsapp_consent"]
     search_fields = ["=external_id", "=email", "=phone", "=whatsapp_number"]

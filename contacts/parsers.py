@@ -75,6 +75,16 @@ def split_fields(text: str, sep: str) -> list[str]:
 _DIGITS = re.compile(r"\d+")
 
 
+def _tr_mobile_pattern() -> re.Pattern:
+    # phonenumbers' own pattern for Turkish mobiles: a full match is a valid number by its rules,
+    # checked here in ~1 µs instead of ~150 µs (İYS files are mostly +90 5xx numbers).
+    desc = phonenumbers.PhoneMetadata.metadata_for_region("TR").mobile
+    return re.compile(desc.national_number_pattern)
+
+
+_TR_MOBILE = _tr_mobile_pattern()
+
+
 def parse_msisdn(value: str, *, what: str, allow_plus: bool) -> str | Rejection:
     """An international number written as digits with its country code ('905331234562';
     with `allow_plus`, '+905331234562' too). Returns E.164 or a Rejection."""
@@ -89,6 +99,8 @@ def parse_msisdn(value: str, *, what: str, allow_plus: bool) -> str | Rejection:
         )
     if digits.startswith("0"):
         return Rejection(f"the {what} '{value}' must start with the country code (90 for Turkey), not 0")
+    if len(digits) == 12 and digits.startswith("90") and _TR_MOBILE.fullmatch(digits, 2):
+        return "+" + digits
     try:
         number = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:

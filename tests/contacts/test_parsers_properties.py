@@ -81,3 +81,15 @@ def test_valid_sms_lines_are_always_accepted(status, day, month):
     text = f"905331234562; SMS; {status}; {day:02d}.{month:02d}.2025 10:00:00; u1"
     result = parse_sms_iys_line(text, now=NOW)
     assert isinstance(result, IysLine) and result.status == status
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.from_regex(r"90[0-9]{10}", fullmatch=True) | st.from_regex(r"905[0-9]{9}", fullmatch=True))
+def test_turkish_fast_path_agrees_with_phonenumbers(digits):
+    import phonenumbers
+
+    from contacts.parsers import parse_msisdn
+
+    ours = parse_msisdn(digits, what="phone", allow_plus=False)
+    theirs = phonenumbers.is_valid_number(phonenumbers.parse("+" + digits, None))
+    assert (not isinstance(ours, Rejection)) == theirs

@@ -1,0 +1,127 @@
+"""Generic contact import/export in the admin (django-import-export: preview, then confirm).
+Files may have any columns: the known ones map to contact fields, the rest become profile
+attributes. Phones and emails are validated by the same parsers as File Transfers. Consent and
+subscription are not importable here: they change only through the consent ledger."""
+
+from __future__ import annotations
+
+import json
+
+from import_export import fields, resources, widgets
+
+from contacts.models import Contact
+from contacts.parsers import Rejection, parse_email, parse_msisdn
+
+KNOWN = {"external_id", "email", "phone", "whatsapp_number", "phone_status", "id"}
+ALIASES = {
+    "exid": "external_id",
+    "externalid": "external_id",
+    "msisdn": "phone",
+    "mobile": "phone",
+    "wpnumber": "whatsapp_number",
+    "whatsapp": "whatsapp_number",
+    "e-mail": "email",
+}
+
+
+class PhoneWidget(widgets.CharWidget):
+    def clean(self, value, row=None, **kwargs):
+        text = "" if value is None else str(value).strip()
+        if text.endswith(".0") and text[:-2].isdigit():  # a number cell from Excel
+            text = text[:-2]
+        if not text:
+            return None
+        parsed = parse_msisdn(text, what="phone number", allow_plus=True)
+        if isinstance(parsed, Rejection):
+            raise ValueError(parsed.reason)
+        return parsed
+
+
+class EmailWidget(widgets.CharWidget):
+    def clean(self, value, row=None, **kwargs):
+        value = str(value).strip() if value not in (None, "") else ""
+        if not value:
+            return None
+        parsed = parse_email(value)
+        if isinstance(parsed, Rejection):
+            raise ValueError(parsed.reason)
+        return parsed
+
+
+class AttributesField(fields.Field):
+    """Merges the row's extra columns (gathered by before_import) into the profile attributes."""
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        extra = json.loads(row.get(self.column_name) or "{}")
+        if extra:
+            instance.attributes = {**(instance.attributes or {}), **extra}
+
+
+def _column(name: str) -> str:
+    key = str(name).strip().lower()
+    return ALIASES.get(key, key)
+
+
+class ContactImportResource(resources.ModelResource):
+    phone = fields.Field(attribute="phone", column_name="phone", widget=PhoneWidget())
+    whatsapp_number = fields.Field(attribute="whatsapp_number", column_name="whatsapp_number", widget=PhoneWidget())
+    email = fields.Field(attribute="email", column_name="email", widget=EmailWidget())
+    attributes = AttributesField(attribute="attributes", column_name="attributes")
+
+    class Meta:
+        model = Contact
+        fields = ("external_id", "email", "phone", "whatsapp_number", "phone_status", "attributes")
+        import_id_fields = ("external_id",)
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+
+    def before_import(self, dataset, **kwargs):
+        dataset.headers = [_column(h) for h in dataset.headers]
+        extra = [h for h in dataset.headers if h not in KNOWN and h != "attributes"]
+        gathered = [
+            json.dumps(
+                {h: str(row[i]) for i, h in enumerate(dataset.headers) if h in extra and row[i] not in (None, "")},
+                ensure_ascii=False,
+            )
+            for row in dataset
+        ]
+        for name in extra:
+            del dataset[name]
+        if "attributes" not in dataset.headers:
+            dataset.append_col(gathered, header="attributes")
+
+    def get_instance(self, instance_loader, row):
+        """Match by external id, else by phone (the first contact with it)."""
+        external_id = str(row.get("external_id") or "").strip()
+        if external_id:
+            return Contact.objects.filter(external_id=external_id).first()
+        phone = row.get("phone")
+        if phone:
+            parsed = parse_msisdn(str(phone).strip(), what="phone number", allow_plus=True)
+            if not isinstance(parsed, Rejection):
+                return Contact.objects.filter(phone=parsed).order_by("pk").first()
+        return None
+
+    def before_import_row(self, row, **kwargs):
+        if "external_id" in row and not str(row["external_id"] or "").strip():
+            row["external_id"] = None
+
+
+class ContactExportResource(resources.ModelResource):
+    class Meta:
+        model = Contact
+        fields = (
+            "external_id",
+            "email",
+            "phone",
+            "whatsapp_number",
+            "phone_status",
+            "sms_subscription",
+            "whatsapp_consent",
+            "whatsapp_consent_at",
+            "attributes",
+            "created_at",
+            "updated_at",
+        )
+        export_order = fields
