@@ -238,6 +238,9 @@ if CONTACT_DEFAULT_SMS_SUBSCRIPTION not in ("subscribed", "not_subscribed", "non
 # A transfer whose worker has not committed a batch for this long is presumed dead and resumed.
 FILE_TRANSFER_STALE_SECONDS = env.int("FILE_TRANSFER_STALE_SECONDS", default=300)
 
+# Inlines on a contact's admin page, contributed by the apps that own them.
+CONTACT_ADMIN_INLINES = ["consent.admin.ConsentHistoryInline"]
+
 # File Transfers: upload kind -> handler (contacts/transfers.py explains the interface).
 FILE_TRANSFER_KINDS = {
     "users": "contacts.transfers.UserUpload",

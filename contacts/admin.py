@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.utils.functional import cached_property
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -26,6 +28,10 @@ class CheapPaginator(Paginator):
 @admin.register(Contact)
 class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
     formats = [CSV, XLSX]
+
+    def get_inlines(self, request, obj):
+        # other apps (consent history, later messages) contribute inlines without contacts importing them
+        return [import_string(path) for path in settings.CONTACT_ADMIN_INLINES] if obj else []
 
     def get_import_resource_classes(self, request):
         return [ContactImportResource]

@@ -22,6 +22,7 @@ def test_search_finds_a_phone_typed_in_any_format(admin_client):
 def test_changelist_queries_do_not_grow_with_rows(admin_client):
     url = reverse("admin:contacts_contact_changelist")
     ContactFactory.create_batch(5)
+    admin_client.get(url)  # warm per-process caches (content types)
     with CaptureQueriesContext(connection) as few:
         assert admin_client.get(url).status_code == 200
     ContactFactory.create_batch(45)
@@ -73,3 +74,33 @@ def test_ensure_admin_prints_a_password_once(capsys, monkeypatch):
     call_command("ensure_admin")
     assert password not in capsys.readouterr().out
     assert authenticate(username="admin", password=password) is not None
+
+
+def test_contact_page_shows_its_consent_history_without_n_plus_one(admin_client):
+    from consent.services import consent_apply
+    from tests.consent.test_ledger import change
+
+    contact = ContactFactory(phone="+905331234562")
+    url = reverse("admin:contacts_contact_change", args=[contact.pk])
+    consent_apply(changes=[change("ONAY", 1, contact_id=contact.pk)], origin="admin")
+    admin_client.get(url)  # warm per-process caches (content types)
+    with CaptureQueriesContext(connection) as few:
+        page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200 and "consent history" in page.content.decode().lower()
+    consent_apply(
+        changes=[
+            change("RET", d, contact_id=contact.pk) if d % 2 else change("ONAY", d, contact_id=contact.pk)
+            for d in range(2, 12)
+        ],
+        origin="admin",
+    )
+    with CaptureQueriesContext(connection) as many:
+        page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.content.decode().count("Website") == 10  # HS_WEB label; day 2 repeated ONAY: no row
+    assert len(many) == len(few)
+
+
+def test_consent_screens_are_read_only(admin_client):
+    assert admin_client.get(reverse("admin:consent_consent_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:consent_consentchange_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:consent_consentchange_add")).status_code == 403

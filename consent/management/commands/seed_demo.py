@@ -1,12 +1,17 @@
 """Demo data for `make run`: a few hundred contacts with mixed statuses and consents.
-Idempotent: contacts are keyed by external id `demo-NNNN`; running it again changes nothing."""
+Idempotent: contacts are keyed by external id `demo-NNNN`; running it again changes nothing.
+SMS subscriptions come from MESAJ consents written through the ledger (one truth, two views)."""
 
 import random
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from contacts.models import Contact, ContactList, PhoneStatus, SmsSubscription, WhatsAppConsent
+from consent.models import ChangeOrigin, ConsentStatus, ConsentType
+from consent.services import ConsentInput, consent_apply
+from contacts.models import Contact, ContactList, PhoneStatus, WhatsAppConsent
 from contacts.services import contact_list_add
 
 FIRST_NAMES = ["Ayşe", "Mehmet", "Zeynep", "Mustafa", "Elif", "Ahmet", "Fatma", "Emre", "Selin", "Can", "Sarah", "John"]
@@ -34,7 +39,6 @@ class Command(BaseCommand):
                     phone=phone if i % 25 else None,
                     whatsapp_number=phone if has_wa else None,
                     phone_status=rng.choices(list(PhoneStatus), weights=[90, 6, 4])[0],
-                    sms_subscription=rng.choices(list(SmsSubscription), weights=[60, 25, 15])[0],
                     whatsapp_consent=rng.choice([WhatsAppConsent.OPT_IN, WhatsAppConsent.OPT_OUT])
                     if has_wa
                     else WhatsAppConsent.UNKNOWN,
@@ -46,6 +50,23 @@ class Command(BaseCommand):
         Contact.objects.bulk_create([c for c in wanted if c.external_id not in existing], batch_size=1000)
         created = len(wanted) - len(existing & {c.external_id for c in wanted})
         ids = dict(Contact.objects.filter(external_id__startswith="demo-").values_list("external_id", "pk"))
+        start = datetime(2025, 1, 6, 10, 0, tzinfo=ZoneInfo("Europe/Istanbul"))
+        changes = []
+        for contact in wanted:
+            status = rng.choices([ConsentStatus.ONAY, ConsentStatus.RET, None], weights=[60, 25, 15])[0]
+            if status and contact.phone:
+                changes.append(
+                    ConsentInput(
+                        recipient=contact.phone,
+                        type=ConsentType.MESAJ,
+                        status=status,
+                        source="HS_WEB",
+                        consent_date=start + timedelta(hours=rng.randrange(0, 24 * 300)),
+                        contact_id=ids.get(contact.external_id),
+                        origin_ref="demo data",
+                    )
+                )
+        consent_apply(changes=changes, origin=ChangeOrigin.ADMIN)
         vip, _ = ContactList.objects.get_or_create(name="Demo: VIP customers")
         contact_list_add(
             contact_list=vip,

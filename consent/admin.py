@@ -1,0 +1,89 @@
+"""Consent screens: the current consents and their history, read-only (changes go through the
+ledger service); the history also shows inline on a contact's page."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from consent.models import Consent, ConsentChange
+from contacts.phones import to_e164
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    show_full_result_count = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(recipient__in={term.lower(), to_e164(term) or term}), False
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "type", "recipient_type", "status", "consent_date", "source", "contact", "updated_at"]
+    list_filter = ["type", "status", "recipient_type", "source"]
+    list_select_related = ["contact"]
+    search_fields = ["recipient"]
+    search_help_text = _("Exact phone (any format) or email.")
+    raw_id_fields = ["contact"]
+
+
+@admin.register(ConsentChange)
+class ConsentChangeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "recipient",
+        "type",
+        "previous_status",
+        "status",
+        "consent_date",
+        "source",
+        "origin",
+        "origin_ref",
+        "acting_username",
+    ]
+    list_filter = ["origin", "type", "status", "source"]
+    search_fields = ["recipient"]
+    search_help_text = _("Exact phone (any format) or email.")
+    raw_id_fields = ["contact", "consent", "file_transfer", "acting_user"]
+
+
+class ConsentHistoryInline(admin.TabularInline):
+    """On the contact's page: its consent history, newest first."""
+
+    model = ConsentChange
+    fk_name = "contact"
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = _("consent history")
+    fields = [
+        "created_at",
+        "type",
+        "previous_status",
+        "status",
+        "consent_date",
+        "source",
+        "origin",
+        "origin_ref",
+        "acting_username",
+    ]
+    readonly_fields = fields
+    ordering = ["-created_at", "-pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
