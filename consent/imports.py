@@ -8,6 +8,7 @@ from django.utils import timezone
 from consent.models import ChangeOrigin, ConsentType
 from consent.parsers import IysLine, parse_email_iys_line, parse_sms_iys_line
 from consent.services import ConsentInput, consent_apply
+from contacts.bulk import insert_objects
 from contacts.models import Contact
 from contacts.parsers import Rejection
 from contacts.transfers import TransferKind
@@ -61,7 +62,7 @@ class _IysUpload(TransferKind):
                 if record.external_id:
                     by_exid[record.external_id] = contact
             contacts.append(contact)
-        Contact.objects.bulk_create(new)
+        insert_objects(new)
         Contact.objects.bulk_update(filled, [field, "external_id"])
         ref = f"{self.transfer.original_name} ({self.transfer.name})"
         changes = [

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from consent.models import ChangeOrigin, Consent, ConsentChange, ConsentStatus, ConsentType, RecipientType
 from consent.parsers import IYS_START
+from contacts.bulk import insert_objects, insert_rows
 from contacts.models import Contact, SmsSubscription
 from contacts.parsers import Rejection
 
@@ -96,28 +97,30 @@ def consent_apply(
         history.append(
             (
                 key,
-                ConsentChange(
-                    contact_id=consent.contact_id,
-                    recipient=change.recipient,
-                    recipient_type=change.recipient_type,
-                    type=change.type,
-                    status=change.status,
-                    previous_status=previous,
-                    consent_date=change.consent_date,
-                    source=change.source,
-                    origin=origin,
-                    origin_ref=change.origin_ref,
-                    file_transfer=file_transfer,
-                    acting_user=acting_user,
-                    acting_username=username,
-                ),
+                {
+                    "consent_id": None,
+                    "contact_id": consent.contact_id,
+                    "recipient": change.recipient,
+                    "recipient_type": change.recipient_type,
+                    "type": change.type,
+                    "status": change.status,
+                    "previous_status": previous,
+                    "consent_date": change.consent_date,
+                    "source": change.source,
+                    "origin": origin,
+                    "origin_ref": change.origin_ref,
+                    "file_transfer_id": getattr(file_transfer, "pk", None),
+                    "acting_user_id": getattr(acting_user, "pk", None),
+                    "acting_username": username,
+                    "created_at": now,
+                },
             )
         )
-    Consent.objects.bulk_create(new.values())
+    insert_objects(list(new.values()))
     Consent.objects.bulk_update(dirty.values(), ["status", "consent_date", "source", "contact", "updated_at"])
     for key, row in history:
-        row.consent_id = current[key].pk
-    ConsentChange.objects.bulk_create([row for _, row in history])
+        row["consent_id"] = current[key].pk
+    insert_rows(ConsentChange, [row for _, row in history])  # append-only: rows are only ever inserted
     _sync_sms_subscription([current[k] for k in {k for k, _ in history}])
     return results
 

@@ -20,6 +20,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from contacts.bulk import insert_objects
 from contacts.models import FileEncoding, FileTransfer, FileTransferStatus, RejectedLine
 from contacts.parsers import Rejection, detect_encoding, is_utf8
 from contacts.transfers import CREATED, UNCHANGED, UPDATED, transfer_kind
@@ -290,7 +291,7 @@ def _record(transfer, lines, outcomes, *, last_line: int, offset: int) -> None:
             counts.updated += 1
         elif result == UNCHANGED:
             counts.unchanged += 1
-    RejectedLine.objects.bulk_create(rejected)
+    insert_objects(rejected)
     owned = FileTransfer.objects.filter(pk=transfer.pk, claim=transfer.claim).update(
         heartbeat_at=timezone.now(),
         read_count=F("read_count") + counts.read,

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from contacts.bulk import insert_objects
 from contacts.models import Contact, ContactList, FileTransfer, WhatsAppConsent
 from contacts.parsers import (
     Rejection,
@@ -108,7 +109,7 @@ class UserUpload(TransferKind):
                 if record.external_id:
                     by_exid[record.external_id] = contact
             members.append(contact)
-        Contact.objects.bulk_create(new)
+        insert_objects(new)
         now = timezone.now()
         for contact in changed.values():
             contact.updated_at = now
@@ -212,7 +213,7 @@ class WhatsAppImport(TransferKind):
         staged = {pk: c.whatsapp_number for pk, c in touched.items()}
         if touched:
             Contact.objects.filter(pk__in=list(touched)).update(whatsapp_number=None)
-        Contact.objects.bulk_create(new)
+        insert_objects(new)
         for pk, contact in touched.items():
             contact.whatsapp_number = staged[pk]
         Contact.objects.bulk_update(

@@ -1,0 +1,50 @@
+"""Fast inserts for imports: rows as plain dicts (attname → value), ids returned in order.
+On PostgreSQL the ids come from the table's sequence and the rows stream in with COPY, skipping the
+ORM's per-instance work (the bulk of an import's time); elsewhere it falls back to bulk_create."""
+
+from __future__ import annotations
+
+import json
+
+from django.db import connection, models
+
+
+def _columns(model: type[models.Model]) -> dict[str, models.Field]:
+    return {f.attname: f for f in model._meta.concrete_fields}
+
+
+def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
+    if not rows:
+        return []
+    fields = _columns(model)
+    names = [n for n in rows[0] if n != "id"]
+    if connection.vendor != "postgresql":
+        objs = [model(**row) for row in rows]
+        model.objects.bulk_create(objs)
+        return [o.pk for o in objs]
+    json_names = {n for n in names if isinstance(fields[n], models.JSONField)}
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(fields[n].column) for n in ["id", *names])
+    with connection.cursor() as cursor, connection.wrap_database_errors:  # raw psycopg errors → Django's
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, len(rows)],
+        )
+        ids = [r[0] for r in cursor.fetchall()]
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row([pk, *(json.dumps(row[n]) if n in json_names else row[n] for n in names)])
+    return ids
+
+
+def insert_objects(objs: list[models.Model]) -> None:
+    """Insert unsaved instances of one model through insert_rows and give them their ids."""
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    rows = [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objs]
+    for obj, pk in zip(objs, insert_rows(model, rows), strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = "default"
