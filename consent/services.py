@@ -18,6 +18,7 @@ from contacts.parsers import Rejection
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 PHONE_TYPES = (ConsentType.MESAJ, ConsentType.ARAMA)
+STATUSES = frozenset(ConsentStatus.values)
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def _check(change: ConsentInput, now: datetime) -> Rejection | None:
     is_phone = change.recipient.startswith("+")
     if (change.type in PHONE_TYPES) != is_phone:
         return Rejection(f"consent type {change.type} does not fit the recipient {change.recipient}")
-    if change.status not in ConsentStatus.values:
+    if change.status not in STATUSES:
         return Rejection(f"unknown consent status {change.status}")
     if change.consent_date > now:
         return Rejection("the consent date is in the future")
