@@ -78,6 +78,9 @@ class Consent(models.Model):
         related_name="consents",
         verbose_name=_("contact"),
     )
+    # When İYS last confirmed this status (push confirmation or pull). In Integrator mode only a
+    # confirmed ONAY counts for commercial sending; a status change clears it.
+    iys_confirmed_at = models.DateTimeField(_("confirmed by İYS"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -152,3 +155,10 @@ class ConsentChange(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("consent history is append-only: rows cannot be deleted")
+
+
+class MessageKind(models.TextChoices):
+    """What a message is, for the consent rules: commercial (newsletter) or transactional."""
+
+    TRANSACTIONAL = "transactional", _("Transactional")
+    NEWSLETTER = "newsletter", _("Newsletter (commercial)")

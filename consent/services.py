@@ -91,6 +91,7 @@ def consent_apply(
                 dirty[key] = consent
             results.append(UPDATED)
         consent.status = change.status
+        consent.iys_confirmed_at = now if origin == ChangeOrigin.IYS_PULL else None
         consent.consent_date = change.consent_date
         consent.source = change.source
         consent.contact_id = change.contact_id or consent.contact_id
@@ -118,7 +119,9 @@ def consent_apply(
             )
         )
     insert_objects(list(new.values()))
-    Consent.objects.bulk_update(dirty.values(), ["status", "consent_date", "source", "contact", "updated_at"])
+    Consent.objects.bulk_update(
+        dirty.values(), ["status", "consent_date", "source", "contact", "iys_confirmed_at", "updated_at"]
+    )
     for key, row in history:
         row["consent_id"] = current[key].pk
     insert_rows(ConsentChange, [row for _, row in history])  # append-only: rows are only ever inserted

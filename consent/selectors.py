@@ -1,0 +1,112 @@
+"""The sending rule (product.md SMS channel 'Who may receive'; WhatsApp channel): the one place
+that decides who may receive which kind of message on which channel. It is a single SQL
+expression giving each contact's first exclusion reason ('' when sendable); the campaign preview
+(exclusion counts), the dispatcher (sendable queryset, re-checked at send time) and single sends
+(is_sendable) all use it, so they can never disagree."""
+
+from __future__ import annotations
+
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, TextChoices, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from consent.models import Consent, ConsentStatus, ConsentType, MessageKind, RecipientType
+from contacts.models import Contact, PhoneStatus, SmsSubscription, WhatsAppConsent
+from providers.base import Channel
+from providers.models import ProviderAccount
+
+SENDABLE = ""
+
+
+class Exclusion(TextChoices):
+    NO_PHONE = "no_phone", _("No mobile phone")
+    BOUNCED = "bounced", _("Phone bounced")
+    PAUSED = "paused", _("Contact paused")
+    NOT_SUBSCRIBED = "not_subscribed", _("Not subscribed to SMS (newsletter)")
+    NO_IYS_ONAY = "no_iys_onay", _("No İYS MESAJ consent (ONAY)")
+    AWAITING_IYS = "awaiting_iys", _("ONAY not yet confirmed by İYS (Integrator mode)")
+    NO_WHATSAPP = "no_whatsapp", _("No WhatsApp number")
+    NO_WHATSAPP_OPT_IN = "no_whatsapp_opt_in", _("No WhatsApp opt-in")
+
+
+class IysGate(TextChoices):
+    OFF = "off", _("İYS connector not installed")
+    SYNC = "sync", _("Sync mode")
+    INTEGRATOR = "integrator", _("Integrator mode")
+
+
+def iys_gate() -> str:
+    """Whether commercial SMS to +90 numbers needs İYS ONAY, and whether it must be confirmed."""
+    account = ProviderAccount.objects.filter(channel=Channel.IYS, is_active=True).order_by("pk").first()
+    if account is None:
+        return IysGate.OFF
+    return IysGate.INTEGRATOR if account.settings.get("mode") == IysGate.INTEGRATOR else IysGate.SYNC
+
+
+def exclusion_expression(*, kind: str, channel: str, gate: str | None = None) -> Case:
+    if kind not in MessageKind.values or channel not in (Channel.SMS, Channel.WHATSAPP):
+        raise ValueError(f"no sending rule for kind={kind!r} on channel={channel!r}")
+    whens: list[When] = []
+    if channel == Channel.SMS:
+        whens += [
+            When(Q(phone__isnull=True) | Q(phone=""), then=Value(Exclusion.NO_PHONE)),
+            When(phone_status=PhoneStatus.BOUNCED, then=Value(Exclusion.BOUNCED)),
+            When(~Q(phone_status=PhoneStatus.ACTIVE), then=Value(Exclusion.PAUSED)),
+        ]
+        if kind == MessageKind.NEWSLETTER:
+            whens.append(When(~Q(sms_subscription=SmsSubscription.SUBSCRIBED), then=Value(Exclusion.NOT_SUBSCRIBED)))
+            gate = iys_gate() if gate is None else gate
+            if gate != IysGate.OFF:
+                onay = Consent.objects.filter(
+                    recipient=OuterRef("phone"),
+                    type=ConsentType.MESAJ,
+                    recipient_type=RecipientType.BIREYSEL,
+                    status=ConsentStatus.ONAY,
+                )
+                turkish = Q(phone__startswith="+90")  # İYS covers Turkish numbers only
+                whens.append(When(turkish & ~Exists(onay), then=Value(Exclusion.NO_IYS_ONAY)))
+                if gate == IysGate.INTEGRATOR:
+                    confirmed = onay.filter(iys_confirmed_at__isnull=False)
+                    whens.append(When(turkish & ~Exists(confirmed), then=Value(Exclusion.AWAITING_IYS)))
+    else:
+        whens += [
+            When(Q(whatsapp_number__isnull=True) | Q(whatsapp_number=""), then=Value(Exclusion.NO_WHATSAPP)),
+            When(~Q(whatsapp_consent=WhatsAppConsent.OPT_IN), then=Value(Exclusion.NO_WHATSAPP_OPT_IN)),
+        ]
+    return Case(*whens, default=Value(SENDABLE), output_field=CharField())
+
+
+def audience_with_exclusions(
+    queryset: QuerySet[Contact] | None = None, *, kind: str, channel: str, gate: str | None = None
+) -> QuerySet[Contact]:
+    queryset = Contact.objects.all() if queryset is None else queryset
+    return queryset.annotate(exclusion=exclusion_expression(kind=kind, channel=channel, gate=gate))
+
+
+def sendable(
+    queryset: QuerySet[Contact] | None = None, *, kind: str, channel: str, gate: str | None = None
+) -> QuerySet[Contact]:
+    """The contacts that may receive a message of `kind` on `channel` now."""
+    return audience_with_exclusions(queryset, kind=kind, channel=channel, gate=gate).filter(exclusion=SENDABLE)
+
+
+def exclusion_counts(queryset: QuerySet[Contact] | None = None, *, kind: str, channel: str) -> dict[str, int]:
+    """For the preview: how many contacts each reason excludes ('' = sendable)."""
+    rows = (
+        audience_with_exclusions(queryset, kind=kind, channel=channel)
+        .order_by()
+        .values_list("exclusion")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)
+
+
+def is_sendable(*, contact_id: int, kind: str, channel: str) -> tuple[bool, str]:
+    """For one contact (single sends, and each message at send time): (may send, reason if not)."""
+    reason = (
+        audience_with_exclusions(Contact.objects.filter(pk=contact_id), kind=kind, channel=channel)
+        .values_list("exclusion", flat=True)
+        .first()
+    )
+    if reason is None:
+        return False, "the contact no longer exists"
+    return reason == SENDABLE, reason
