@@ -188,6 +188,11 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
         "every_seconds": 60,
         "description": "Queues again any file transfer whose worker stopped (it resumes after its checkpoint).",
     },
+    "İYS pull (both change feeds)": {
+        "task": "consent.tasks.iys_pull",
+        "every_seconds": 3600,
+        "description": "Applies citizens' and brand-side consent changes from İYS (the feed lags 1 hour).",
+    },
     "Connector connection tests": {
         "task": "providers.tasks.check_all_accounts",
         "every_seconds": 3600,

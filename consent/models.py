@@ -162,3 +162,19 @@ class MessageKind(models.TextChoices):
 
     TRANSACTIONAL = "transactional", _("Transactional")
     NEWSLETTER = "newsletter", _("Newsletter (commercial)")
+
+
+class IysCursor(models.Model):
+    """Where the pull of one İYS changes feed (source HS or IYS) stopped, per connector account."""
+
+    account = models.ForeignKey("providers.ProviderAccount", on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=3, choices=[("HS", "HS"), ("IYS", "IYS")])
+    after = models.CharField(max_length=200, blank=True, default="")
+    last_pull_at = models.DateTimeField(null=True, blank=True)
+    pulled_total = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "source"], name="iys_cursor_once")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.source} after {self.after or 'start'}"

@@ -75,10 +75,15 @@ def consent_apply(
         key = (change.recipient, change.type, change.recipient_type)
         consent = current.get(key)
         if consent is not None and (consent.status == change.status or change.consent_date <= consent.consent_date):
+            touched = False
             if change.contact_id and consent.contact_id is None:
                 consent.contact_id = change.contact_id
-                if consent.pk:
-                    dirty[key] = consent
+                touched = True
+            if origin == ChangeOrigin.IYS_PULL and consent.status == change.status and not consent.iys_confirmed_at:
+                consent.iys_confirmed_at = now  # İYS holds the same status: it is confirmed
+                touched = True
+            if touched and consent.pk:
+                dirty[key] = consent
             results.append(UNCHANGED)
             continue
         previous = consent.status if consent else ""

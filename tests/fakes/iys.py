@@ -1,0 +1,285 @@
+"""A fake İYS over real HTTP on 127.0.0.1 (iys.md §3, §5, §8-10, §15): OAuth2 password and refresh
+grants, brand listing, single consent add with İYS's rules, and the changes feed with its cursor
+and 1-hour lag. Test controls are plain methods (citizen actions, 429s, token expiry, H084)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+import threading
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
+
+IST = ZoneInfo("Europe/Istanbul")
+FMT = "%Y-%m-%d %H:%M:%S"
+
+
+class FakeIys:
+    def __init__(self, *, iys_code=700100, brands=(700100,), username="api-user", password="api-pass"):  # noqa: S107
+        self.iys_code = iys_code
+        self.brands = set(brands)
+        self.username, self.password = username, password
+        self.consents: dict[tuple, dict] = {}
+        self.movements: list[dict] = []
+        self.tokens: dict[str, dict] = {}
+        self.token_requests = 0
+        self.token_limit: int | None = None  # H084 after this many token requests
+        self.fail_next_with_429 = 0
+        self.lag_hours = 1  # the changes feed hides the last hour; 0 switches the lag off in tests
+        self.received: list[tuple[str, str, dict | None]] = []  # (method, path, json body)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # --- lifecycle ---------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- test controls -----------------------------------------------------------------
+    def citizen(
+        self,
+        recipient: str,
+        status: str,
+        *,
+        type_="MESAJ",
+        source="IYS_WEB",
+        brand=None,
+        age_hours=2,
+        citizen_name=None,
+    ):
+        """A recipient changes their consent at İYS (web, app, 3338 ...)."""
+        when = datetime.now(IST) - timedelta(hours=age_hours)
+        self._record(
+            brand or min(self.brands),
+            recipient,
+            "BIREYSEL",
+            type_,
+            status,
+            source,
+            when,
+            when,
+            origin="IYS",
+            citizen_name=citizen_name,
+        )
+
+    def expire_tokens(self):
+        self.tokens.clear()
+
+    # --- state -------------------------------------------------------------------------
+    def _record(
+        self, brand, recipient, rtype, type_, status, source, consent_date, created, *, origin, citizen_name=None
+    ):
+        with self._lock:
+            tid = hashlib.sha256(str(next(self._ids)).encode()).hexdigest()
+            self.consents[(brand, recipient, rtype, type_)] = {
+                "status": status,
+                "source": source,
+                "consentDate": consent_date,
+                "transactionId": tid,
+            }
+            movement = {
+                "brand": brand,
+                "origin": origin,
+                "created": created,
+                "cursor": f"{int(created.timestamp() * 1000)}_{tid}",
+                "item": {
+                    "consentDate": consent_date.strftime(FMT),
+                    "creationDate": created.strftime(FMT),
+                    "source": source,
+                    "recipient": recipient,
+                    "recipientType": rtype,
+                    "status": status,
+                    "type": type_,
+                    "transactionId": tid,
+                },
+            }
+            if citizen_name:
+                movement["item"]["citizenName"] = citizen_name
+            self.movements.append(movement)
+            return tid, created
+
+    # --- HTTP --------------------------------------------------------------------------
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, status, body):
+                data = json.dumps(body, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _error(self, status, code, message, **extra):
+                self._send(status, {"errors": [{"code": code, "message": message, **extra}]})
+
+            def _body(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    return json.loads(raw or b"{}")
+                except ValueError:
+                    return None
+
+            def _authorised(self):
+                header = self.headers.get("Authorization", "")
+                token = header[7:] if header.startswith("Bearer ") else ""
+                entry = fake.tokens.get(token)
+                return entry is not None and entry["kind"] == "access"
+
+            def do_POST(self):
+                body = self._body()
+                fake.received.append(("POST", self.path, body))
+                if fake.fail_next_with_429 > 0:
+                    fake.fail_next_with_429 -= 1
+                    return self._error(429, "H124", "Saniyede kabul edilen istek limitine ulaşıldı.")
+                if self.path == "/oauth2/token":
+                    return self._token(body or {})
+                if not self._authorised():
+                    return self._error(401, "H351", "Eksik veya geçersiz jeton!")
+                match = re.fullmatch(r"/sps/(\d+)/brands/(\d+)/consents", self.path)
+                if match:
+                    return self._add(int(match[1]), int(match[2]), body)
+                return self._error(404, "H404", "not found")
+
+            def do_GET(self):
+                fake.received.append(("GET", self.path, None))
+                if fake.fail_next_with_429 > 0:
+                    fake.fail_next_with_429 -= 1
+                    return self._error(429, "H124", "Saniyede kabul edilen istek limitine ulaşıldı.")
+                if not self._authorised():
+                    return self._error(401, "H351", "Eksik veya geçersiz jeton!")
+                url = urlparse(self.path)
+                match = re.fullmatch(r"/sps/(\d+)/brands", url.path)
+                if match:
+                    if int(match[1]) != fake.iys_code:
+                        return self._error(403, "H353", "Yetkisiz erişim.")
+                    return self._send(
+                        200,
+                        [
+                            {"brandCode": b, "name": f"Brand {b}", "master": b == fake.iys_code, "stats": {}}
+                            for b in sorted(fake.brands)
+                        ],
+                    )
+                match = re.fullmatch(r"/sps/(\d+)/brands/(\d+)/consents/changes", url.path)
+                if match:
+                    return self._changes(int(match[1]), int(match[2]), parse_qs(url.query))
+                return self._error(404, "H404", "not found")
+
+            def _token(self, body):
+                fake.token_requests += 1
+                if fake.token_limit is not None and fake.token_requests > fake.token_limit:
+                    return self._send(429, {"code": "H084", "message": "Saatlik kimlik doğrulama limitine ulaşıldı."})
+                grant = body.get("grant_type")
+                if grant == "password":
+                    if (body.get("username"), body.get("password")) != (fake.username, fake.password):
+                        return self._send(401, {"code": "H251", "message": "Geçersiz kullanıcı adı veya şifre."})
+                elif grant == "refresh_token":
+                    entry = fake.tokens.pop(body.get("refresh_token", ""), None)
+                    if entry is None or entry["kind"] != "refresh":
+                        return self._send(401, {"code": "H351", "message": "Eksik veya geçersiz jeton!"})
+                else:
+                    return self._send(400, {"code": "H250", "message": "grant_type eksik."})
+                access, refresh = (hashlib.sha256(f"{k}{next(fake._ids)}".encode()).hexdigest() for k in "ar")
+                fake.tokens[access] = {"kind": "access"}
+                fake.tokens[refresh] = {"kind": "refresh"}
+                return self._send(
+                    200,
+                    {
+                        "access_token": access,
+                        "refresh_token": refresh,
+                        "expires_in": 7200,
+                        "refresh_expires_in": 14400,
+                        "token_type": "bearer",
+                    },
+                )
+
+            def _check_path(self, iys_code, brand):
+                if iys_code != fake.iys_code or brand not in fake.brands:
+                    self._error(403, "H353", "İstek yolundaki değer kullanıcı yetkileriyle uyuşmuyor.")
+                    return False
+                return True
+
+            def _add(self, iys_code, brand, body):
+                if not self._check_path(iys_code, brand):
+                    return None
+                if body is None:
+                    return self._error(400, "H014", "Geçersiz JSON.")
+                try:
+                    when = datetime.strptime(body.get("consentDate", ""), FMT).replace(tzinfo=IST)
+                except ValueError:
+                    return self._error(422, "H158", "Tarih formatı hatalı.", location=["consentDate"])
+                if when > datetime.now(IST):
+                    return self._error(
+                        422, "H162", "Mevcut tarih ve saatten ileri bir tarih girilmemelidir.", location=["consentDate"]
+                    )
+                if not re.fullmatch(r"\+\d{8,14}", body.get("recipient", "")) and body.get("type") != "EPOSTA":
+                    return self._error(
+                        422, "H121", "E164 formatına uygun telefon numarası girilmelidir.", location=["recipient"]
+                    )
+                key = (brand, body["recipient"], body.get("recipientType", "BIREYSEL"), body.get("type"))
+                current = fake.consents.get(key)
+                if current is None and body.get("status") == "RET":
+                    return self._error(400, "H175", "İlk defa kaydedilen bir iznin durumu RET olmamalıdır.")
+                if current and current["status"] == body.get("status"):
+                    return self._error(400, "H174", "Durum güncellemesi mevcut durumdan farklı olmalıdır.")
+                if current and when <= current["consentDate"]:
+                    return self._error(400, "H178", "İzin tarihi kayıtlı izin tarihinden eski olamaz.")
+                tid, created = fake._record(
+                    brand,
+                    key[1],
+                    key[2],
+                    key[3],
+                    body["status"],
+                    body.get("source"),
+                    when,
+                    datetime.now(IST),
+                    origin="HS",
+                )
+                return self._send(200, {"transactionId": tid, "creationDate": created.strftime(FMT)})
+
+            def _changes(self, iys_code, brand, query):
+                if not self._check_path(iys_code, brand):
+                    return None
+                source = (query.get("source") or [""])[0]
+                if source not in ("HS", "IYS"):
+                    return self._error(400, "H097", "Geçersiz izin sorgulama isteği.")
+                after = (query.get("after") or [""])[0]
+                limit = int((query.get("limit") or ["999"])[0])
+                now = datetime.now(IST)
+                visible = [
+                    m
+                    for m in fake.movements
+                    if m["brand"] == brand
+                    and m["origin"] == source
+                    and now - timedelta(days=7) <= m["created"] <= now - timedelta(hours=fake.lag_hours)
+                ]
+                visible.sort(key=lambda m: (m["created"], m["cursor"]))
+                if after:
+                    cursors = [m["cursor"] for m in visible]
+                    start = cursors.index(after) + 1 if after in cursors else 0
+                    visible = visible[start:]
+                page = visible[:limit]
+                return self._send(
+                    200, {"after": page[-1]["cursor"] if page else after, "list": [m["item"] for m in page]}
+                )
+
+        return Handler
