@@ -188,6 +188,11 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
         "every_seconds": 60,
         "description": "Queues again any file transfer whose worker stopped (it resumes after its checkpoint).",
     },
+    "İYS push (pending consent changes)": {
+        "task": "consent.tasks.iys_push",
+        "every_seconds": 60,
+        "description": "Sends the panel's consent changes to İYS in batches and polls their results.",
+    },
     "İYS pull (both change feeds)": {
         "task": "consent.tasks.iys_pull",
         "every_seconds": 3600,

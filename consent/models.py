@@ -178,3 +178,46 @@ class IysCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.source} after {self.after or 'start'}"
+
+
+class SubmissionState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUBMITTED = "submitted", _("Submitted")
+    CONFIRMED = "confirmed", _("Confirmed by İYS")
+    REJECTED = "rejected", _("Rejected by İYS")
+    RETRYING = "retrying", _("Retrying")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class IysSubmission(models.Model):
+    """Sending one consent change to İYS (Sync mode). The change itself stays untouched (history is
+    append-only); this row moves pending → submitted → confirmed | rejected | retrying | skipped."""
+
+    change = models.OneToOneField(ConsentChange, on_delete=models.PROTECT, related_name="iys_submission")
+    account = models.ForeignKey("providers.ProviderAccount", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(_("state"), max_length=10, choices=SubmissionState.choices)
+    deadline = models.DateTimeField(_("deadline"), help_text=_("3 business days after the consent date."))
+    skip_reason = models.CharField(_("skipped because"), max_length=200, blank=True, default="")
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    subrequest_id = models.CharField(max_length=64, blank=True, default="")
+    transaction_id = models.CharField(_("İYS transaction id"), max_length=80, blank=True, default="")
+    iys_created_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(_("İYS code"), max_length=10, blank=True, default="")
+    error_message = models.TextField(_("İYS message"), blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("İYS submission")
+        verbose_name_plural = _("İYS submissions")
+        indexes = [
+            models.Index(fields=["state", "deadline"], name="iyssubmission_queue_idx"),
+            models.Index(fields=["request_id"], name="iyssubmission_request_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.change_id} {self.state}"

@@ -10,11 +10,22 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from consent.models import ChangeOrigin, Consent, ConsentChange, ConsentStatus, ConsentType, RecipientType
+from consent.models import (
+    ChangeOrigin,
+    Consent,
+    ConsentChange,
+    ConsentStatus,
+    ConsentType,
+    IysSubmission,
+    RecipientType,
+    SubmissionState,
+)
 from consent.parsers import IYS_START
 from contacts.bulk import insert_objects, insert_rows
 from contacts.models import Contact, SmsSubscription
 from contacts.parsers import Rejection
+from providers.base import Channel
+from providers.models import ProviderAccount
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 PHONE_TYPES = (ConsentType.MESAJ, ConsentType.ARAMA)
@@ -129,9 +140,51 @@ def consent_apply(
     )
     for key, row in history:
         row["consent_id"] = current[key].pk
-    insert_rows(ConsentChange, [row for _, row in history])  # append-only: rows are only ever inserted
+    ids = insert_rows(ConsentChange, [row for _, row in history])  # append-only: rows are only ever inserted
     _sync_sms_subscription([current[k] for k in {k for k, _ in history}])
+    if origin != ChangeOrigin.IYS_PULL and history:
+        _queue_for_iys([row for _, row in history], ids, now)
     return results
+
+
+def _queue_for_iys(rows: list[dict], change_ids: list[int], now) -> None:
+    """Sync mode: every change made on the panel's side goes to İYS within 3 business days,
+    except what İYS's rules make pointless (iys.md §8): numbers outside Turkey and a first RET."""
+    from consent.iys.calendar import add_business_days
+
+    account_id = (
+        ProviderAccount.objects.filter(channel=Channel.IYS, is_active=True, settings__mode="sync")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if account_id is None:
+        return
+    submissions = []
+    for row, change_id in zip(rows, change_ids, strict=True):
+        reason = ""
+        if row["recipient"].startswith("+") and not row["recipient"].startswith("+90"):
+            reason = "İYS covers Turkish numbers only"
+        elif row["status"] == ConsentStatus.RET and not row["previous_status"]:
+            reason = "a first RET: İYS holds no record to withdraw (it would refuse it, H175)"
+        submissions.append(
+            {
+                "change_id": change_id,
+                "account_id": account_id,
+                "state": SubmissionState.SKIPPED if reason else SubmissionState.PENDING,
+                "deadline": add_business_days(row["consent_date"], 3),
+                "skip_reason": reason,
+                "request_id": "",
+                "subrequest_id": "",
+                "transaction_id": "",
+                "error_code": "",
+                "error_message": "",
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    insert_rows(IysSubmission, submissions)
 
 
 def _sync_sms_subscription(consents: list[Consent]) -> None:

@@ -17,3 +17,21 @@ def iys_pull() -> dict:
                 raise iys_pull.retry(countdown=300, exc=exc) from exc
             results[account.pk] = {"error": str(exc)}
     return results
+
+
+@shared_task(name="consent.tasks.iys_push", acks_late=True, max_retries=10)
+def iys_push() -> dict:
+    """Send pending consent changes to İYS and poll their results (beat: every minute)."""
+    from consent.iys.client import IysError
+    from consent.iys.sync import iys_accounts
+    from consent.iys.sync import iys_push as push
+
+    results = {}
+    for account in iys_accounts().filter(settings__mode="sync"):
+        try:
+            results[account.pk] = push(account=account)
+        except IysError as exc:
+            if exc.kind == "retryable":
+                raise iys_push.retry(countdown=60, exc=exc) from exc
+            results[account.pk] = {"error": str(exc)}
+    return results

@@ -192,6 +192,20 @@ class IysClient:
     def add_consent(self, consent: dict) -> dict:
         return self._request("POST", f"{self.prefix}/consents", json=consent)
 
+    def add_consents(self, consents: list[dict]) -> dict:
+        """C2: at most 1000, no recipient twice; İYS answers a requestId to poll."""
+        if len(consents) > 1000:
+            raise ValueError("İYS takes at most 1000 consents a request")
+        keys = {(c["recipientType"], c["type"], c["recipient"]) for c in consents}
+        if len(keys) != len(consents):
+            raise ValueError("a recipient appears twice in one İYS request")
+        return self._request("POST", f"{self.prefix}/consents/request", json=consents)
+
+    def request_result(self, request_id: str) -> list[dict]:
+        """C3: one item per submitted consent: success | failure | enqueue."""
+        body = self._request("GET", f"{self.prefix}/consents/request/{request_id}")
+        return body.get("subRequests", []) if isinstance(body, dict) else body
+
     def changes(self, *, source: str, after: str | None = None, limit: int = 999) -> dict:
         params = {"source": source, "limit": limit}
         if after:

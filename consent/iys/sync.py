@@ -5,12 +5,15 @@ through consent_apply, so a citizen's RET at İYS stops commercial sending at on
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from consent.iys.client import parse_iys_date
-from consent.models import ChangeOrigin, IysCursor
+from consent.iys.client import IysError, classify, iys_date, parse_iys_date
+from consent.models import ChangeOrigin, Consent, IysCursor, IysSubmission, SubmissionState
 from consent.services import ConsentInput, consent_apply
 from providers.base import Channel
 from providers.models import ProviderAccount
@@ -57,3 +60,152 @@ def iys_pull(*, account: ProviderAccount, max_pages: int = 1000) -> dict[str, in
         IysCursor.objects.filter(pk=cursor.pk).update(last_pull_at=timezone.now())
     logger.info("İYS pull for account %s: %s", account.pk, pulled)
     return pulled
+
+
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+def iys_push(*, account: ProviderAccount, batch_size: int = 1000, max_batches: int = 100) -> dict[str, int]:
+    """One pass of the push (Sync mode): poll what was submitted, then send what is due in batches
+    of at most `batch_size` distinct recipients, earliest deadline first.
+
+    Exactly once: a batch is claimed with a conditional UPDATE before it is sent; a claim left by
+    a killed worker is released after CLAIM_TIMEOUT and the batch sent again, where İYS answers
+    H174 (the status is already there) for what had gone through, which counts as confirmed."""
+    client = account.connector_instance().client()
+    counts = {"submitted": 0, "confirmed": 0, "rejected": 0, "retrying": 0}
+    _poll_submitted(client, account, counts)
+    now = timezone.now()
+    IysSubmission.objects.filter(
+        account=account,
+        claimed_at__lt=now - CLAIM_TIMEOUT,
+        state__in=[SubmissionState.PENDING, SubmissionState.RETRYING],
+    ).update(claim=None, claimed_at=None)
+    for _batch in range(max_batches):
+        batch = _claim_batch(account, batch_size)
+        if not batch:
+            break
+        payload = [
+            {
+                "recipient": s.change.recipient,
+                "recipientType": s.change.recipient_type,
+                "type": s.change.type,
+                "status": s.change.status,
+                "source": s.change.source,
+                "consentDate": iys_date(s.change.consent_date),
+            }
+            for s in batch
+        ]
+        try:
+            response = client.add_consents(payload)
+        except IysError as exc:
+            state = SubmissionState.RETRYING if exc.kind == "retryable" else SubmissionState.REJECTED
+            IysSubmission.objects.filter(pk__in=[s.pk for s in batch]).update(
+                state=state,
+                claim=None,
+                error_code=exc.code,
+                error_message=str(exc)[:1000],
+                next_attempt_at=timezone.now() + timedelta(minutes=5),
+                attempts=F("attempts") + 1,
+            )
+            counts[state] += len(batch)
+            if exc.kind == "retryable":
+                break
+            continue
+        subs = {
+            (i.get("recipientType"), i.get("type"), i.get("recipient")): i.get("subrequestId")
+            or i.get("subRequestId")
+            or ""
+            for i in response.get("subRequests", [])
+        }
+        with transaction.atomic():
+            for s in batch:
+                IysSubmission.objects.filter(pk=s.pk).update(
+                    state=SubmissionState.SUBMITTED,
+                    request_id=response.get("requestId", ""),
+                    subrequest_id=subs.get((s.change.recipient_type, s.change.type, s.change.recipient), ""),
+                    claim=None,
+                    attempts=F("attempts") + 1,
+                    updated_at=timezone.now(),
+                )
+        counts["submitted"] += len(batch)
+    return counts
+
+
+def _claim_batch(account, batch_size: int) -> list[IysSubmission]:
+    now = timezone.now()
+    due = Q(state=SubmissionState.PENDING) | Q(state=SubmissionState.RETRYING, next_attempt_at__lte=now)
+    candidates = (
+        IysSubmission.objects.filter(due, account=account, claim=None)
+        .order_by("deadline", "pk")
+        .values_list("pk", "change__recipient", "change__recipient_type", "change__type")[: batch_size * 3]
+    )
+    # a recipient whose earlier change İYS is still processing waits: İYS applies requests
+    # asynchronously, so a later change sent now could overtake it
+    keys = set(
+        IysSubmission.objects.filter(account=account, state=SubmissionState.SUBMITTED).values_list(
+            "change__recipient", "change__recipient_type", "change__type"
+        )
+    )
+    picked = []
+    for pk, *key in candidates:
+        if tuple(key) not in keys:  # İYS refuses a recipient twice in one request (H194)
+            keys.add(tuple(key))
+            picked.append(pk)
+        if len(picked) == batch_size:
+            break
+    token = uuid.uuid4()
+    IysSubmission.objects.filter(due, pk__in=picked, claim=None).update(claim=token, claimed_at=now)
+    return list(IysSubmission.objects.filter(claim=token).select_related("change").order_by("deadline", "pk"))
+
+
+def _poll_submitted(client, account, counts) -> None:
+    request_ids = (
+        IysSubmission.objects.filter(account=account, state=SubmissionState.SUBMITTED)
+        .values_list("request_id", flat=True)
+        .distinct()
+    )
+    for request_id in list(request_ids):
+        items = {i.get("subrequestId") or i.get("subRequestId"): i for i in client.request_result(request_id)}
+        subs = IysSubmission.objects.filter(account=account, request_id=request_id, state=SubmissionState.SUBMITTED)
+        with transaction.atomic():
+            for sub in subs.select_related("change"):
+                item = items.get(sub.subrequest_id)
+                if item is None or item.get("status") == "enqueue":
+                    continue
+                if item.get("status") == "success":
+                    _confirm(sub, transaction_id=item.get("transactionId", ""), created=item.get("creationDate"))
+                    counts["confirmed"] += 1
+                    continue
+                error = item.get("error") or {}
+                code = str(error.get("code", ""))
+                if code == "H174":  # İYS already holds this status: that is what we wanted
+                    _confirm(sub, transaction_id="", created=None, code=code, message=error.get("message", ""))
+                    counts["confirmed"] += 1
+                elif classify(code, 0) == "retryable":
+                    IysSubmission.objects.filter(pk=sub.pk).update(
+                        state=SubmissionState.RETRYING,
+                        error_code=code,
+                        error_message=error.get("message", ""),
+                        next_attempt_at=timezone.now() + timedelta(minutes=5),
+                    )
+                    counts["retrying"] += 1
+                else:
+                    IysSubmission.objects.filter(pk=sub.pk).update(
+                        state=SubmissionState.REJECTED, error_code=code, error_message=error.get("message", "")
+                    )
+                    counts["rejected"] += 1
+
+
+def _confirm(sub: IysSubmission, *, transaction_id: str, created, code: str = "", message: str = "") -> None:
+    now = timezone.now()
+    IysSubmission.objects.filter(pk=sub.pk).update(
+        state=SubmissionState.CONFIRMED,
+        transaction_id=transaction_id,
+        error_code=code,
+        error_message=message,
+        iys_created_at=parse_iys_date(created) if created else None,
+        updated_at=now,
+    )
+    # the consent counts as İYS-confirmed while its current status is the one İYS now holds
+    Consent.objects.filter(pk=sub.change.consent_id, status=sub.change.status).update(iys_confirmed_at=now)

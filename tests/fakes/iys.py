@@ -9,6 +9,7 @@ import itertools
 import json
 import re
 import threading
+import uuid
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -31,6 +32,8 @@ class FakeIys:
         self.fail_next_with_429 = 0
         self.lag_hours = 1  # the changes feed hides the last hour; 0 switches the lag off in tests
         self.received: list[tuple[str, str, dict | None]] = []  # (method, path, json body)
+        self.requests: dict[str, dict] = {}  # C2 requestId -> {"items": [...], "polls": n}
+        self.polls_before_done = 1  # C3 answers "enqueue" this many times first
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -112,6 +115,29 @@ class FakeIys:
             self.movements.append(movement)
             return tid, created
 
+    def apply(self, brand, body) -> tuple[int, dict]:
+        """İYS's rules for one consent (iys.md §8): (200, {transactionId, creationDate}) or an error."""
+        try:
+            when = datetime.strptime(body.get("consentDate", ""), FMT).replace(tzinfo=IST)
+        except (ValueError, TypeError):
+            return 422, {"code": "H158", "message": "Tarih formatı hatalı."}
+        if when > datetime.now(IST):
+            return 422, {"code": "H162", "message": "Mevcut tarih ve saatten ileri bir tarih girilmemelidir."}
+        if body.get("type") != "EPOSTA" and not re.fullmatch(r"\+\d{8,14}", body.get("recipient", "")):
+            return 422, {"code": "H121", "message": "E164 formatına uygun telefon numarası girilmelidir."}
+        key = (brand, body.get("recipient"), body.get("recipientType", "BIREYSEL"), body.get("type"))
+        current = self.consents.get(key)
+        if current is None and body.get("status") == "RET":
+            return 400, {"code": "H175", "message": "İlk defa kaydedilen bir iznin durumu RET olmamalıdır."}
+        if current and current["status"] == body.get("status"):
+            return 400, {"code": "H174", "message": "Durum güncellemesi mevcut durumdan farklı olmalıdır."}
+        if current and when <= current["consentDate"]:
+            return 400, {"code": "H178", "message": "İzin tarihi kayıtlı izin tarihinden eski olamaz."}
+        tid, created = self._record(
+            brand, key[1], key[2], key[3], body["status"], body.get("source"), when, datetime.now(IST), origin="HS"
+        )
+        return 200, {"transactionId": tid, "creationDate": created.strftime(FMT)}
+
     # --- HTTP --------------------------------------------------------------------------
     def _handler(self):
         fake = self
@@ -158,6 +184,9 @@ class FakeIys:
                 match = re.fullmatch(r"/sps/(\d+)/brands/(\d+)/consents", self.path)
                 if match:
                     return self._add(int(match[1]), int(match[2]), body)
+                match = re.fullmatch(r"/sps/(\d+)/brands/(\d+)/consents/request", self.path)
+                if match:
+                    return self._add_many(int(match[1]), int(match[2]), body)
                 return self._error(404, "H404", "not found")
 
             def do_GET(self):
@@ -179,6 +208,9 @@ class FakeIys:
                             for b in sorted(fake.brands)
                         ],
                     )
+                match = re.fullmatch(r"/sps/(\d+)/brands/(\d+)/consents/request/([0-9a-f-]+)", url.path)
+                if match:
+                    return self._poll(int(match[1]), int(match[2]), match[3])
                 match = re.fullmatch(r"/sps/(\d+)/brands/(\d+)/consents/changes", url.path)
                 if match:
                     return self._changes(int(match[1]), int(match[2]), parse_qs(url.query))
@@ -223,38 +255,51 @@ class FakeIys:
                     return None
                 if body is None:
                     return self._error(400, "H014", "Geçersiz JSON.")
-                try:
-                    when = datetime.strptime(body.get("consentDate", ""), FMT).replace(tzinfo=IST)
-                except ValueError:
-                    return self._error(422, "H158", "Tarih formatı hatalı.", location=["consentDate"])
-                if when > datetime.now(IST):
-                    return self._error(
-                        422, "H162", "Mevcut tarih ve saatten ileri bir tarih girilmemelidir.", location=["consentDate"]
+                status, result = fake.apply(brand, body)
+                if status != 200:
+                    return self._error(status, result["code"], result["message"])
+                return self._send(200, result)
+
+            def _add_many(self, iys_code, brand, body):
+                if not self._check_path(iys_code, brand):
+                    return None
+                if not isinstance(body, list):
+                    return self._error(400, "H092", "Geçersiz çoklu izin ekleme isteği.")
+                if len(body) > 1000:
+                    return self._error(422, "H125", "Tek seferde en fazla 1000 izin gönderilebilir.")
+                keys = [(i.get("recipientType"), i.get("type"), i.get("recipient")) for i in body]
+                if len(set(keys)) != len(keys):
+                    return self._error(422, "H194", "İstekte aynı izin birden fazla kez yer alamaz.")
+                request_id = str(uuid.uuid4())
+                items = []
+                for index, item in enumerate(body, start=1):
+                    status, result = fake.apply(brand, item)
+                    entry = {"index": index, "subrequestId": str(uuid.uuid4())}
+                    if status == 200:
+                        entry.update(status="success", **result)
+                    else:
+                        entry.update(status="failure", error={"code": result["code"], "message": result["message"]})
+                    items.append(entry)
+                fake.requests[request_id] = {"brand": brand, "items": items, "polls": 0}
+                subs = [{"subrequestId": e["subrequestId"], **item} for e, item in zip(items, body, strict=True)]
+                return self._send(200, {"requestId": request_id, "subRequests": subs})
+
+            def _poll(self, iys_code, brand, request_id):
+                if not self._check_path(iys_code, brand):
+                    return None
+                request = fake.requests.get(request_id)
+                if request is None or request["brand"] != brand:
+                    return self._error(422, "H093", "requestId bulunamadı.")
+                request["polls"] += 1
+                if request["polls"] <= fake.polls_before_done:
+                    return self._send(
+                        200,
+                        [
+                            {"index": e["index"], "status": "enqueue", "subrequestId": e["subrequestId"]}
+                            for e in request["items"]
+                        ],
                     )
-                if not re.fullmatch(r"\+\d{8,14}", body.get("recipient", "")) and body.get("type") != "EPOSTA":
-                    return self._error(
-                        422, "H121", "E164 formatına uygun telefon numarası girilmelidir.", location=["recipient"]
-                    )
-                key = (brand, body["recipient"], body.get("recipientType", "BIREYSEL"), body.get("type"))
-                current = fake.consents.get(key)
-                if current is None and body.get("status") == "RET":
-                    return self._error(400, "H175", "İlk defa kaydedilen bir iznin durumu RET olmamalıdır.")
-                if current and current["status"] == body.get("status"):
-                    return self._error(400, "H174", "Durum güncellemesi mevcut durumdan farklı olmalıdır.")
-                if current and when <= current["consentDate"]:
-                    return self._error(400, "H178", "İzin tarihi kayıtlı izin tarihinden eski olamaz.")
-                tid, created = fake._record(
-                    brand,
-                    key[1],
-                    key[2],
-                    key[3],
-                    body["status"],
-                    body.get("source"),
-                    when,
-                    datetime.now(IST),
-                    origin="HS",
-                )
-                return self._send(200, {"transactionId": tid, "creationDate": created.strftime(FMT)})
+                return self._send(200, request["items"])
 
             def _changes(self, iys_code, brand, query):
                 if not self._check_path(iys_code, brand):
