@@ -208,6 +208,7 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
 # Dashboard figures: callables returning a list of figures; each app adds its own.
 DASHBOARD_FIGURES = [
     "contacts.selectors.dashboard_figures",
+    "consent.selectors.dashboard_figures",
     "providers.selectors.dashboard_figures",
     "config.health.system_figures",
 ]

@@ -3,10 +3,12 @@ ledger service); the history also shows inline on a contact's page."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import Consent, ConsentChange
+from consent.models import Consent, ConsentChange, IysSubmission, SubmissionState
 from contacts.phones import to_e164
 
 
@@ -87,3 +89,60 @@ class ConsentHistoryInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(IysSubmission)
+class IysSubmissionAdmin(ReadOnlyAdmin):
+    """İYS submissions: filterable by state and H-code, with a retry action for failures İYS may
+    accept on another try."""
+
+    list_display = [
+        "change_recipient",
+        "change_status",
+        "state",
+        "deadline",
+        "attempts",
+        "error_code",
+        "error_message",
+        "skip_reason",
+        "transaction_id",
+        "updated_at",
+    ]
+    list_filter = ["state", "error_code"]
+    list_select_related = ["change"]
+    search_fields = ["change__recipient"]
+    actions = ["retry_now"]
+    ordering = ["deadline", "pk"]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(change__recipient__in={term.lower(), to_e164(term) or term}), False
+
+    @admin.display(description=_("recipient"))
+    def change_recipient(self, obj):
+        return obj.change.recipient
+
+    @admin.display(description=_("status"))
+    def change_status(self, obj):
+        return obj.change.status
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and request.user.has_perm("consent.change_iyssubmission")
+
+    @admin.action(description=_("Retry now (retrying ones)"), permissions=["change"])
+    def retry_now(self, request, queryset):
+        retried = queryset.filter(Q(state=SubmissionState.RETRYING)).update(next_attempt_at=timezone.now(), claim=None)
+        skipped = queryset.count() - retried
+        self.message_user(request, _("%(n)d queued for the next push.") % {"n": retried}, messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                _(
+                    "%(n)d were not retrying (confirmed, rejected by İYS, skipped or in "
+                    "flight) and were left as they are."
+                )
+                % {"n": skipped},
+                messages.WARNING,
+            )

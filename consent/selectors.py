@@ -110,3 +110,40 @@ def is_sendable(*, contact_id: int, kind: str, channel: str) -> tuple[bool, str]
     if reason is None:
         return False, "the contact no longer exists"
     return reason == SENDABLE, reason
+
+
+def dashboard_figures(*, request):
+    from django.urls import reverse
+    from django.utils.translation import gettext as _t
+
+    from config.dashboard import Figure
+    from consent.iys.status import iys_status
+    from consent.models import Consent
+
+    if not request.user.has_perm("consent.view_consent"):
+        return []
+    by_status = dict(
+        Consent.objects.filter(type=ConsentType.MESAJ).values_list("status").annotate(n=Count("pk")).order_by()
+    )
+    figures = [
+        Figure(
+            key="consents",
+            label=_t("MESAJ consents"),
+            value=by_status.get(ConsentStatus.ONAY, 0),
+            detail=_t("ONAY; RET: %(ret)d") % {"ret": by_status.get(ConsentStatus.RET, 0)},
+            url=reverse("admin:consent_consent_changelist"),
+        )
+    ]
+    if iys_gate() != IysGate.OFF:
+        status = iys_status()
+        figures.append(
+            Figure(
+                key="iys_backlog",
+                label=_t("İYS backlog"),
+                value=status.backlog,
+                detail=_t("%(n)d overdue") % {"n": status.overdue} if status.overdue else "",
+                state="bad" if status.overdue else ("warn" if status.errors_by_code else "ok"),
+                url=reverse("admin:consent_iyssubmission_changelist"),
+            )
+        )
+    return figures

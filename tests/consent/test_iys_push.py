@@ -144,3 +144,26 @@ def test_integrator_mode_never_creates_iys_records(fake_iys):
     install(fake_iys, mode="integrator")
     import_data_file("sms-iys", "sms_iys_mixed.txt")
     assert not IysSubmission.objects.exists()
+
+
+def test_status_command_screens_and_retry_action(fake_iys, admin_client, capsys):
+    from django.core.management import call_command
+    from django.urls import reverse
+
+    account = install(fake_iys, mode="sync")
+    import_data_file("sms-iys", "sms_iys_mixed.txt")
+    fake_iys.fail_next_with_429 = 100  # İYS keeps refusing: the batch waits as "retrying"
+    iys_push(account=account)
+    fake_iys.fail_next_with_429 = 0
+    call_command("iys_status")
+    out = capsys.readouterr().out
+    assert "backlog: 3" in out and "retrying: 3" in out and "errors: H124: 3" in out
+    page = admin_client.get(reverse("admin:consent_iyssubmission_changelist"), {"state__exact": "retrying"})
+    assert page.status_code == 200 and page.context["cl"].result_count == 3
+    ids = list(IysSubmission.objects.filter(state="retrying").values_list("pk", flat=True))
+    admin_client.post(
+        reverse("admin:consent_iyssubmission_changelist"), {"action": "retry_now", "_selected_action": ids}
+    )
+    assert iys_push(account=account)["submitted"] == 3
+    dashboard = admin_client.get(reverse("admin:dashboard_json")).json()
+    assert any(f["key"] == "iys_backlog" for f in dashboard["figures"])

@@ -1,0 +1,39 @@
+"""What the İYS status page, the dashboard and `iys_status` show: backlog, deadlines, errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Min
+from django.utils import timezone
+
+from consent.models import IysCursor, IysSubmission, SubmissionState
+
+OPEN = [SubmissionState.PENDING, SubmissionState.SUBMITTED, SubmissionState.RETRYING]
+
+
+@dataclass(frozen=True)
+class IysStatus:
+    by_state: dict[str, int]
+    backlog: int
+    oldest_deadline: object
+    overdue: int
+    last_pull: object
+    errors_by_code: dict[str, int]
+
+
+def iys_status() -> IysStatus:
+    now = timezone.now()
+    by_state = dict(IysSubmission.objects.values_list("state").annotate(n=Count("pk")).order_by())
+    open_ = IysSubmission.objects.filter(state__in=OPEN)
+    errors = dict(
+        IysSubmission.objects.exclude(error_code="").values_list("error_code").annotate(n=Count("pk")).order_by()
+    )
+    return IysStatus(
+        by_state=by_state,
+        backlog=sum(by_state.get(s, 0) for s in OPEN),
+        oldest_deadline=open_.aggregate(d=Min("deadline"))["d"],
+        overdue=open_.filter(deadline__lt=now).count(),
+        last_pull=IysCursor.objects.aggregate(t=Max("last_pull_at"))["t"],
+        errors_by_code=errors,
+    )

@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from consent.iys.status import iys_status
+
+
+class Command(BaseCommand):
+    help = "Print the İYS synchronisation status: backlog, deadlines, last pull, errors by H-code."
+
+    def handle(self, *args, **options):
+        status = iys_status()
+        local = timezone.localtime
+        self.stdout.write(
+            f"backlog: {status.backlog} (" + ", ".join(f"{k}: {v}" for k, v in sorted(status.by_state.items())) + ")"
+        )
+        deadline = local(status.oldest_deadline).strftime("%Y-%m-%d %H:%M") if status.oldest_deadline else "-"
+        self.stdout.write(f"oldest open deadline: {deadline}; overdue: {status.overdue}")
+        pulled = local(status.last_pull).strftime("%Y-%m-%d %H:%M") if status.last_pull else "never"
+        self.stdout.write(f"last pull: {pulled}")
+        if status.errors_by_code:
+            self.stdout.write("errors: " + ", ".join(f"{k}: {v}" for k, v in sorted(status.errors_by_code.items())))
