@@ -252,6 +252,10 @@ FILE_TRANSFER_STALE_SECONDS = env.int("FILE_TRANSFER_STALE_SECONDS", default=300
 # Inlines on a contact's admin page, contributed by the apps that own them.
 CONTACT_ADMIN_INLINES = ["consent.admin.ConsentHistoryInline"]
 
+# An İYS batch claimed by a worker that has not finished sending it for this long is sent again
+# (İYS answers H174 for what had gone through, which counts as confirmed).
+IYS_CLAIM_TIMEOUT_SECONDS = env.int("IYS_CLAIM_TIMEOUT_SECONDS", default=600)
+
 # File Transfers: upload kind -> handler (contacts/transfers.py explains the interface).
 FILE_TRANSFER_KINDS = {
     "users": "contacts.transfers.UserUpload",

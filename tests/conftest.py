@@ -37,8 +37,9 @@ def panel_admin(django_user_model):
 class RealWorker:
     """A real `celery worker` process on the test database and the configured Redis."""
 
-    def __init__(self, queues: str):
+    def __init__(self, queues: str, env: dict | None = None):
         self.queues = queues
+        self.extra_env = env or {}
         self.process = None
 
     def start(self):
@@ -49,6 +50,7 @@ class RealWorker:
         from django.conf import settings
 
         env["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)  # uploads saved by the test are read by the worker
+        env.update(self.extra_env)
         self.log = open(ROOT / "test-artifacts" / f"worker-{self.queues.replace(',', '-')}.log", "ab")
         self.process = subprocess.Popen(
             [
@@ -116,8 +118,8 @@ def real_celery(transactional_db):
     app.conf.task_always_eager = False
     workers = []
 
-    def start(queues="default"):
-        worker = RealWorker(queues).start()
+    def start(queues="default", env=None):
+        worker = RealWorker(queues, env).start()
         workers.append(worker)
         return worker
 

@@ -8,6 +8,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -62,15 +63,12 @@ def iys_pull(*, account: ProviderAccount, max_pages: int = 1000) -> dict[str, in
     return pulled
 
 
-CLAIM_TIMEOUT = timedelta(minutes=10)
-
-
 def iys_push(*, account: ProviderAccount, batch_size: int = 1000, max_batches: int = 100) -> dict[str, int]:
     """One pass of the push (Sync mode): poll what was submitted, then send what is due in batches
     of at most `batch_size` distinct recipients, earliest deadline first.
 
     Exactly once: a batch is claimed with a conditional UPDATE before it is sent; a claim left by
-    a killed worker is released after CLAIM_TIMEOUT and the batch sent again, where İYS answers
+    a killed worker is released after IYS_CLAIM_TIMEOUT_SECONDS and the batch sent again, where İYS answers
     H174 (the status is already there) for what had gone through, which counts as confirmed."""
     client = account.connector_instance().client()
     counts = {"submitted": 0, "confirmed": 0, "rejected": 0, "retrying": 0}
@@ -78,7 +76,7 @@ def iys_push(*, account: ProviderAccount, batch_size: int = 1000, max_batches: i
     now = timezone.now()
     IysSubmission.objects.filter(
         account=account,
-        claimed_at__lt=now - CLAIM_TIMEOUT,
+        claimed_at__lt=now - timedelta(seconds=settings.IYS_CLAIM_TIMEOUT_SECONDS),
         state__in=[SubmissionState.PENDING, SubmissionState.RETRYING],
     ).update(claim=None, claimed_at=None)
     for _batch in range(max_batches):

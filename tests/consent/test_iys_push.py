@@ -167,3 +167,45 @@ def test_status_command_screens_and_retry_action(fake_iys, admin_client, capsys)
     assert iys_push(account=account)["submitted"] == 3
     dashboard = admin_client.get(reverse("admin:dashboard_json")).json()
     assert any(f["key"] == "iys_backlog" for f in dashboard["figures"])
+
+
+@pytest.mark.services
+def test_a_worker_killed_mid_batch_loses_nothing_and_iys_records_nothing_twice(real_celery, tmp_path):
+    import signal
+    import time
+
+    from consent.tasks import iys_push as push_task
+
+    fake = FakeIys(iys_code=700100, brands=(700100,)).start()
+    try:
+        cache.clear()
+        account = install(fake, mode="sync")
+        day = datetime(2025, 5, 20, 9, 0, tzinfo=IST)
+        consent_apply(
+            changes=[
+                ConsentInput(recipient=f"+90533{i:07d}", type="MESAJ", status="ONAY", consent_date=day, source="HS_WEB")
+                for i in range(40)
+            ],
+            origin="upload",
+        )
+        fake.c2_delay = 30
+        fake.polls_before_done = 0
+        worker = real_celery("iys", env={"IYS_CLAIM_TIMEOUT_SECONDS": "1"})
+        push_task.delay()
+        deadline = time.monotonic() + 60
+        while not fake.requests:  # İYS has the batch; the worker waits for the answer
+            assert time.monotonic() < deadline, "the worker never sent the batch"
+            time.sleep(0.05)
+        worker.kill(signal.SIGKILL)
+        assert set(IysSubmission.objects.values_list("state", flat=True)) == {SubmissionState.PENDING}
+        assert IysSubmission.objects.filter(claim__isnull=False).count() == 40
+        fake.c2_delay = 0
+        time.sleep(1.1)  # the dead worker's claim goes stale
+        real_celery("iys", env={"IYS_CLAIM_TIMEOUT_SECONDS": "1"})
+        push_task.delay().get(timeout=60)  # re-sends the batch: İYS answers H174 for each
+        push_task.delay().get(timeout=60)  # polls the results
+        assert set(IysSubmission.objects.values_list("state", flat=True)) == {SubmissionState.CONFIRMED}
+        assert len([m for m in fake.movements if m["origin"] == "HS"]) == 40  # each consent once at İYS
+        assert account.pk
+    finally:
+        fake.stop()

@@ -9,6 +9,7 @@ import itertools
 import json
 import re
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +35,7 @@ class FakeIys:
         self.received: list[tuple[str, str, dict | None]] = []  # (method, path, json body)
         self.requests: dict[str, dict] = {}  # C2 requestId -> {"items": [...], "polls": n}
         self.polls_before_done = 1  # C3 answers "enqueue" this many times first
+        self.c2_delay = 0.0  # seconds C2 waits after accepting a batch before it answers
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -281,6 +283,8 @@ class FakeIys:
                         entry.update(status="failure", error={"code": result["code"], "message": result["message"]})
                     items.append(entry)
                 fake.requests[request_id] = {"brand": brand, "items": items, "polls": 0}
+                if fake.c2_delay:
+                    time.sleep(fake.c2_delay)  # the batch is in İYS; the answer is not back yet
                 subs = [{"subrequestId": e["subrequestId"], **item} for e, item in zip(items, body, strict=True)]
                 return self._send(200, {"requestId": request_id, "subRequests": subs})
 
