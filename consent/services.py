@@ -21,7 +21,7 @@ from consent.models import (
     SubmissionState,
 )
 from consent.parsers import IYS_START
-from contacts.bulk import insert_objects, insert_rows
+from contacts.bulk import insert_objects, insert_rows, update_rows
 from contacts.models import Contact, SmsSubscription
 from contacts.parsers import Rejection
 from providers.base import Channel
@@ -135,9 +135,8 @@ def consent_apply(
             )
         )
     insert_objects(list(new.values()))
-    Consent.objects.bulk_update(
-        dirty.values(), ["status", "consent_date", "source", "contact", "iys_confirmed_at", "updated_at"]
-    )
+    fields = ["status", "consent_date", "source", "contact_id", "iys_confirmed_at", "updated_at"]
+    update_rows(Consent, [{"id": c.pk, **{f: getattr(c, f) for f in fields}} for c in dirty.values()], fields)
     for key, row in history:
         row["consent_id"] = current[key].pk
     ids = insert_rows(ConsentChange, [row for _, row in history])  # append-only: rows are only ever inserted

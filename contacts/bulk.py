@@ -48,3 +48,35 @@ def insert_objects(objs: list[models.Model]) -> None:
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = "default"
+
+
+def update_rows(model: type[models.Model], rows: list[dict], fields: list[str]) -> int:
+    """Set `fields` (attnames) on many rows at once; each row has "id" plus those fields. On
+    PostgreSQL one UPDATE … FROM unnest(arrays); elsewhere Django's bulk_update."""
+    if not rows:
+        return 0
+    if connection.vendor != "postgresql":
+        objs = [model(pk=row["id"], **{f: row[f] for f in fields}) for row in rows]
+        return model.objects.bulk_update(objs, fields, batch_size=500)
+    columns = _columns(model)
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    arrays, casts, names = [[row["id"] for row in rows]], ["bigint[]"], ["id"]
+    for name in fields:
+        field = columns[name]
+        values = [row[name] for row in rows]
+        if isinstance(field, models.JSONField):
+            values = [None if v is None else json.dumps(v) for v in values]
+        arrays.append(values)
+        casts.append(f"{field.db_type(connection)}[]")
+        names.append(qn(field.column))
+    unnest = ", ".join(f"%s::{cast}" for cast in casts)
+    assignments = ", ".join(f"{qn(columns[f].column)} = v.{qn(columns[f].column)}" for f in fields)
+    # identifiers come from model metadata and are quoted; every value is a query parameter
+    sql = (
+        f"UPDATE {table} AS t SET {assignments} FROM unnest({unnest}) AS v({', '.join(names)}) "  # noqa: S608
+        f"WHERE t.{qn(model._meta.pk.column)} = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        return cursor.rowcount

@@ -16,6 +16,7 @@ from django.utils import timezone
 from consent.iys.client import IysError, classify, iys_date, parse_iys_date
 from consent.models import ChangeOrigin, Consent, IysCursor, IysSubmission, SubmissionState
 from consent.services import ConsentInput, consent_apply
+from contacts.bulk import update_rows
 from providers.base import Channel
 from providers.models import ProviderAccount
 
@@ -116,16 +117,23 @@ def iys_push(*, account: ProviderAccount, batch_size: int = 1000, max_batches: i
             or ""
             for i in response.get("subRequests", [])
         }
-        with transaction.atomic():
-            for s in batch:
-                IysSubmission.objects.filter(pk=s.pk).update(
-                    state=SubmissionState.SUBMITTED,
-                    request_id=response.get("requestId", ""),
-                    subrequest_id=subs.get((s.change.recipient_type, s.change.type, s.change.recipient), ""),
-                    claim=None,
-                    attempts=F("attempts") + 1,
-                    updated_at=timezone.now(),
-                )
+        now = timezone.now()
+        update_rows(
+            IysSubmission,
+            [
+                {
+                    "id": s.pk,
+                    "state": SubmissionState.SUBMITTED,
+                    "request_id": response.get("requestId", ""),
+                    "subrequest_id": subs.get((s.change.recipient_type, s.change.type, s.change.recipient), ""),
+                    "claim": None,
+                    "attempts": s.attempts + 1,
+                    "updated_at": now,
+                }
+                for s in batch
+            ],
+            ["state", "request_id", "subrequest_id", "claim", "attempts", "updated_at"],
+        )
         counts["submitted"] += len(batch)
     return counts
 
@@ -166,44 +174,64 @@ def _poll_submitted(client, account, counts) -> None:
     for request_id in list(request_ids):
         items = {i.get("subrequestId") or i.get("subRequestId"): i for i in client.request_result(request_id)}
         subs = IysSubmission.objects.filter(account=account, request_id=request_id, state=SubmissionState.SUBMITTED)
+        now = timezone.now()
+        updates, confirmed = [], []
+        for sub in subs.select_related("change"):
+            item = items.get(sub.subrequest_id)
+            if item is None or item.get("status") == "enqueue":
+                continue
+            row = {
+                "id": sub.pk,
+                "transaction_id": "",
+                "iys_created_at": None,
+                "error_code": "",
+                "error_message": "",
+                "next_attempt_at": None,
+                "updated_at": now,
+            }
+            error = item.get("error") or {}
+            code = str(error.get("code", ""))
+            if item.get("status") == "success" or code == "H174":  # H174: İYS already holds this status
+                created = item.get("creationDate")
+                row.update(
+                    state=SubmissionState.CONFIRMED,
+                    transaction_id=item.get("transactionId", "") or "",
+                    iys_created_at=parse_iys_date(created) if created else None,
+                    error_code=code,
+                    error_message=error.get("message", ""),
+                )
+                confirmed.append(sub.change)
+            elif classify(code, 0) == "retryable":
+                row.update(
+                    state=SubmissionState.RETRYING,
+                    error_code=code,
+                    error_message=error.get("message", ""),
+                    next_attempt_at=now + timedelta(minutes=5),
+                )
+            else:
+                row.update(state=SubmissionState.REJECTED, error_code=code, error_message=error.get("message", ""))
+            counts[row["state"]] += 1
+            updates.append(row)
         with transaction.atomic():
-            for sub in subs.select_related("change"):
-                item = items.get(sub.subrequest_id)
-                if item is None or item.get("status") == "enqueue":
-                    continue
-                if item.get("status") == "success":
-                    _confirm(sub, transaction_id=item.get("transactionId", ""), created=item.get("creationDate"))
-                    counts["confirmed"] += 1
-                    continue
-                error = item.get("error") or {}
-                code = str(error.get("code", ""))
-                if code == "H174":  # İYS already holds this status: that is what we wanted
-                    _confirm(sub, transaction_id="", created=None, code=code, message=error.get("message", ""))
-                    counts["confirmed"] += 1
-                elif classify(code, 0) == "retryable":
-                    IysSubmission.objects.filter(pk=sub.pk).update(
-                        state=SubmissionState.RETRYING,
-                        error_code=code,
-                        error_message=error.get("message", ""),
-                        next_attempt_at=timezone.now() + timedelta(minutes=5),
-                    )
-                    counts["retrying"] += 1
-                else:
-                    IysSubmission.objects.filter(pk=sub.pk).update(
-                        state=SubmissionState.REJECTED, error_code=code, error_message=error.get("message", "")
-                    )
-                    counts["rejected"] += 1
+            update_rows(
+                IysSubmission,
+                updates,
+                [
+                    "state",
+                    "transaction_id",
+                    "iys_created_at",
+                    "error_code",
+                    "error_message",
+                    "next_attempt_at",
+                    "updated_at",
+                ],
+            )
+            _confirm_consents(confirmed, now)
 
 
-def _confirm(sub: IysSubmission, *, transaction_id: str, created, code: str = "", message: str = "") -> None:
-    now = timezone.now()
-    IysSubmission.objects.filter(pk=sub.pk).update(
-        state=SubmissionState.CONFIRMED,
-        transaction_id=transaction_id,
-        error_code=code,
-        error_message=message,
-        iys_created_at=parse_iys_date(created) if created else None,
-        updated_at=now,
-    )
-    # the consent counts as İYS-confirmed while its current status is the one İYS now holds
-    Consent.objects.filter(pk=sub.change.consent_id, status=sub.change.status).update(iys_confirmed_at=now)
+def _confirm_consents(changes, now) -> None:
+    """A consent counts as İYS-confirmed while its current status is the one İYS now holds."""
+    for status in {c.status for c in changes}:
+        Consent.objects.filter(pk__in=[c.consent_id for c in changes if c.status == status], status=status).update(
+            iys_confirmed_at=now
+        )
