@@ -14,6 +14,7 @@ from contacts.phones import to_e164
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False
+    recipient_lookup = "recipient"  # exact match on the phone (any format) or email typed
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -28,7 +29,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(recipient__in={term.lower(), to_e164(term) or term}), False
+        return queryset.filter(**{f"{self.recipient_lookup}__in": {term.lower(), to_e164(term) or term}}), False
 
 
 @admin.register(Consent)
@@ -113,12 +114,7 @@ class IysSubmissionAdmin(ReadOnlyAdmin):
     search_fields = ["change__recipient"]
     actions = ["retry_now"]
     ordering = ["deadline", "pk"]
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        return queryset.filter(change__recipient__in={term.lower(), to_e164(term) or term}), False
+    recipient_lookup = "change__recipient"
 
     @admin.display(description=_("recipient"))
     def change_recipient(self, obj):

@@ -87,25 +87,7 @@ class FileTransferAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["name", "kind", "file", "encoding"]
-        return [
-            "name",
-            "kind",
-            "original_name",
-            "detected_encoding",
-            "status",
-            "error",
-            "read_count",
-            "created_count",
-            "updated_count",
-            "unchanged_count",
-            "rejected_count",
-            "contact_list",
-            "uploaded_by",
-            "created_at",
-            "started_at",
-            "finished_at",
-            "report_cell",
-        ]
+        return ["name", "kind", *self.readonly_fields]
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields + (["name", "kind"] if obj else [])
