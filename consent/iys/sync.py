@@ -146,12 +146,13 @@ def _claim_batch(account, batch_size: int) -> list[IysSubmission]:
         .order_by("deadline", "pk")
         .values_list("pk", "change__recipient", "change__recipient_type", "change__type")[: batch_size * 3]
     )
+    candidates = list(candidates)
     # a recipient whose earlier change İYS is still processing waits: İYS applies requests
     # asynchronously, so a later change sent now could overtake it
     keys = set(
-        IysSubmission.objects.filter(account=account, state=SubmissionState.SUBMITTED).values_list(
-            "change__recipient", "change__recipient_type", "change__type"
-        )
+        IysSubmission.objects.filter(
+            account=account, state=SubmissionState.SUBMITTED, change__recipient__in={c[1] for c in candidates}
+        ).values_list("change__recipient", "change__recipient_type", "change__type")
     )
     picked = []
     for pk, *key in candidates:
