@@ -42,20 +42,23 @@ class ConsentAdmin(ReadOnlyAdmin):
     raw_id_fields = ["contact"]
 
 
+# What a history row shows, in the history list and inline on a contact's page.
+HISTORY_COLUMNS = [
+    "created_at",
+    "type",
+    "previous_status",
+    "status",
+    "consent_date",
+    "source",
+    "origin",
+    "origin_ref",
+    "acting_username",
+]
+
+
 @admin.register(ConsentChange)
 class ConsentChangeAdmin(ReadOnlyAdmin):
-    list_display = [
-        "created_at",
-        "recipient",
-        "type",
-        "previous_status",
-        "status",
-        "consent_date",
-        "source",
-        "origin",
-        "origin_ref",
-        "acting_username",
-    ]
+    list_display = ["created_at", "recipient", *HISTORY_COLUMNS[1:]]
     list_filter = ["origin", "type", "status", "source"]
     search_fields = ["recipient"]
     search_help_text = _("Exact phone (any format) or email.")
@@ -71,17 +74,7 @@ class ConsentHistoryInline(admin.TabularInline):
     max_num = 0
     can_delete = False
     verbose_name_plural = _("consent history")
-    fields = [
-        "created_at",
-        "type",
-        "previous_status",
-        "status",
-        "consent_date",
-        "source",
-        "origin",
-        "origin_ref",
-        "acting_username",
-    ]
+    fields = HISTORY_COLUMNS
     readonly_fields = fields
     ordering = ["-created_at", "-pk"]
 
