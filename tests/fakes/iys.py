@@ -4,6 +4,7 @@ and 1-hour lag. Test controls are plain methods (citizen actions, 429s, token ex
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import json
@@ -27,6 +28,9 @@ class FakeIys:
         self.username, self.password = username, password
         self.consents: dict[tuple, dict] = {}
         self.movements: list[dict] = []
+        # per (brand, origin): movements ordered by (creationDate, cursor), as İYS serves its feed
+        self._feeds: dict[tuple, list[tuple]] = {}
+        self._cursor_keys: dict[str, tuple] = {}
         self.tokens: dict[str, dict] = {}
         self.token_requests = 0
         self.token_limit: int | None = None  # H084 after this many token requests
@@ -115,6 +119,9 @@ class FakeIys:
             if citizen_name:
                 movement["item"]["citizenName"] = citizen_name
             self.movements.append(movement)
+            key = (created, movement["cursor"])
+            bisect.insort(self._feeds.setdefault((brand, origin), []), (*key, len(self.movements) - 1))
+            self._cursor_keys[movement["cursor"]] = key
             return tid, created
 
     def apply(self, brand, body) -> tuple[int, dict]:
@@ -314,19 +321,16 @@ class FakeIys:
                 after = (query.get("after") or [""])[0]
                 limit = int((query.get("limit") or ["999"])[0])
                 now = datetime.now(IST)
-                visible = [
-                    m
-                    for m in fake.movements
-                    if m["brand"] == brand
-                    and m["origin"] == source
-                    and now - timedelta(days=7) <= m["created"] <= now - timedelta(hours=fake.lag_hours)
-                ]
-                visible.sort(key=lambda m: (m["created"], m["cursor"]))
-                if after:
-                    cursors = [m["cursor"] for m in visible]
-                    start = cursors.index(after) + 1 if after in cursors else 0
-                    visible = visible[start:]
-                page = visible[:limit]
+                feed = fake._feeds.get((brand, source), [])
+                oldest, newest = now - timedelta(days=7), now - timedelta(hours=fake.lag_hours)
+                start = bisect.bisect_left(feed, (oldest,))
+                if after in fake._cursor_keys:  # continue right after the last movement returned
+                    start = max(start, bisect.bisect_right(feed, (*fake._cursor_keys[after], len(fake.movements))))
+                page = []
+                for created, _cursor, index in feed[start : start + limit]:
+                    if created > newest:  # the feed hides the most recent hour
+                        break
+                    page.append(fake.movements[index])
                 return self._send(
                     200, {"after": page[-1]["cursor"] if page else after, "list": [m["item"] for m in page]}
                 )
