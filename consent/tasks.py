@@ -1,7 +1,7 @@
 from celery import shared_task
 
 
-@shared_task(name="consent.tasks.iys_pull", acks_late=True, autoretry_for=(), max_retries=5)
+@shared_task(name="consent.tasks.iys_pull", acks_late=True, max_retries=5)
 def iys_pull() -> dict:
     """Pull both İYS change feeds for every active İYS account (beat: hourly)."""
     from consent.iys.client import IysError

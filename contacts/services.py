@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from contacts.models import Contact, ContactList, ContactListMembership
+from contacts.models import ContactList, ContactListMembership
 
 
 @transaction.atomic
@@ -22,7 +22,3 @@ def contact_list_add(*, contact_list: ContactList, contact_ids: list[int]) -> in
     ]
     ContactListMembership.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
-
-
-def contacts_by_external_id(external_ids: list[str]) -> dict[str, Contact]:
-    return {c.external_id: c for c in Contact.objects.filter(external_id__in=external_ids)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -14,8 +13,6 @@ from providers.models import ProviderAccount
 from providers.registry import connector_class
 
 logger = logging.getLogger(__name__)
-
-KEEP = object()  # a secret left empty in a form keeps its stored value
 
 
 def account_validate(*, connector: str, values: dict, existing: ProviderAccount | None = None) -> tuple[dict, dict]:
@@ -92,7 +89,3 @@ def account_check(*, account_id: int) -> CheckResult:
         last_check_at=timezone.now(), last_check_ok=result.ok, last_check_message=result.message
     )
     return result
-
-
-def config_form_for(connector: str) -> type[forms.Form]:
-    return connector_class(connector).config_form

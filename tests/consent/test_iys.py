@@ -1,6 +1,5 @@
 """The İYS connector against the fake İYS over real HTTP (tests/fakes/iys.py)."""
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,8 +10,8 @@ from consent.iys.client import IysClient, IysError
 from consent.iys.sync import iys_pull
 from consent.models import Consent, ConsentChange
 from consent.selectors import Exclusion, is_sendable
-from consent.services import ConsentInput, consent_apply
 from providers.services import account_check, account_install
+from tests.consent.factories import record_onay
 from tests.contacts.factories import ContactFactory
 from tests.fakes.iys import FakeIys
 
@@ -166,19 +165,7 @@ def test_first_ret_for_an_unknown_recipient_is_refused_by_iys_and_classified(fak
 def test_a_citizen_ret_at_iys_is_pulled_and_stops_commercial_sms(fake_iys):
     install(fake_iys, mode="sync")
     contact = ContactFactory(phone="+905331234562")
-    consent_apply(
-        changes=[
-            ConsentInput(
-                recipient=contact.phone,
-                type="MESAJ",
-                status="ONAY",
-                source="HS_WEB",
-                consent_date=datetime(2025, 5, 1, 10, tzinfo=IST),
-                contact_id=contact.pk,
-            )
-        ],
-        origin="upload",
-    )
+    record_onay(contact)
     assert is_sendable(contact_id=contact.pk, kind="newsletter", channel="sms") == (True, "")
     fake_iys.citizen(contact.phone, "RET", citizen_name="Ayşe Yılmaz")
     fake_iys.citizen("+905339990000", "ONAY", age_hours=0)  # inside the 1-hour lag: not visible yet
@@ -198,19 +185,7 @@ def test_a_citizen_ret_at_iys_is_pulled_and_stops_commercial_sms(fake_iys):
 def test_integrator_mode_counts_only_iys_confirmed_onay(fake_iys):
     install(fake_iys, mode="integrator")
     contact = ContactFactory(phone="+905331234562")
-    consent_apply(
-        changes=[
-            ConsentInput(
-                recipient=contact.phone,
-                type="MESAJ",
-                status="ONAY",
-                source="HS_WEB",
-                consent_date=datetime(2025, 5, 1, 10, tzinfo=IST),
-                contact_id=contact.pk,
-            )
-        ],
-        origin="upload",
-    )
+    record_onay(contact)
     assert is_sendable(contact_id=contact.pk, kind="newsletter", channel="sms") == (False, Exclusion.AWAITING_IYS)
     # İYS holds the same ONAY (written brand-side): the HS feed confirms it
     client(fake_iys).add_consent(

@@ -12,6 +12,7 @@ from consent.models import Consent
 from consent.selectors import Exclusion, exclusion_counts, is_sendable, sendable
 from contacts.models import Contact
 from providers.models import ProviderAccount
+from tests.consent.factories import record_onay
 from tests.contacts.factories import ContactFactory
 
 DATE = datetime(2025, 5, 15, 12, 0, tzinfo=ZoneInfo("Europe/Istanbul"))
@@ -122,19 +123,7 @@ def test_a_citizen_ret_stops_commercial_sms_at_once():
 
     ProviderAccount.objects.create(name="İYS", connector="iys", channel="iys", settings={"mode": "sync"})
     contact = ContactFactory(phone="+905331234562")
-    consent_apply(
-        changes=[
-            ConsentInput(
-                recipient=contact.phone,
-                type="MESAJ",
-                status="ONAY",
-                consent_date=DATE,
-                source="HS_WEB",
-                contact_id=contact.pk,
-            )
-        ],
-        origin="upload",
-    )
+    record_onay(contact, when=DATE)
     assert is_sendable(contact_id=contact.pk, kind="newsletter", channel="sms") == (True, "")
     consent_apply(
         changes=[
