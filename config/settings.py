@@ -198,6 +198,16 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
         "every_seconds": 3600,
         "description": "Applies citizens' and brand-side consent changes from İYS (the feed lags 1 hour).",
     },
+    "SMS: start scheduled campaigns and recover stalled sends": {
+        "task": "channels_sms.tasks.sending_tick",
+        "every_seconds": 30,
+        "description": "Starts campaigns whose send time has come and frees messages claimed by a worker that stopped.",
+    },
+    "SMS: poll delivery reports": {
+        "task": "channels_sms.tasks.poll_delivery_reports",
+        "every_seconds": 300,
+        "description": "Asks providers without a delivery webhook (JetSMS, Netgsm) for the outcome of recent messages.",
+    },
     "Connector connection tests": {
         "task": "providers.tasks.check_all_accounts",
         "every_seconds": 3600,
@@ -209,6 +219,7 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
 DASHBOARD_FIGURES = [
     "contacts.selectors.dashboard_figures",
     "consent.selectors.dashboard_figures",
+    "channels_sms.selectors.dashboard_figures",
     "providers.selectors.dashboard_figures",
     "config.health.system_figures",
 ]
@@ -250,7 +261,7 @@ if CONTACT_DEFAULT_SMS_SUBSCRIPTION not in ("subscribed", "not_subscribed", "non
 FILE_TRANSFER_STALE_SECONDS = env.int("FILE_TRANSFER_STALE_SECONDS", default=300)
 
 # Inlines on a contact's admin page, contributed by the apps that own them.
-CONTACT_ADMIN_INLINES = ["consent.admin.ConsentHistoryInline"]
+CONTACT_ADMIN_INLINES = ["consent.admin.ConsentHistoryInline", "channels_sms.admin.ContactMessagesInline"]
 
 # An İYS batch claimed by a worker that has not finished sending it for this long is sent again
 # (İYS answers H174 for what had gone through, which counts as confirmed).
@@ -263,3 +274,20 @@ FILE_TRANSFER_KINDS = {
     "email-iys": "consent.imports.EmailIysUpload",
     "whatsapp": "contacts.transfers.WhatsAppImport",
 }
+
+# --- Sending (channels_sms) ---------------------------------------------------------------------
+# The panel's public address: providers post delivery reports to PUBLIC_BASE_URL/hooks/<connector>/<secret>/.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Our message ids on the wire are "<prefix>-<id>"; give each installation sharing a provider
+# account its own prefix (default: derived from SECRET_KEY).
+MESSAGE_ID_PREFIX = env.str(
+    "MESSAGE_ID_PREFIX", default="p" + __import__("hashlib").sha256(SECRET_KEY.encode()).hexdigest()[:6]
+)
+# Dispatch tasks working on one campaign at once (spread over the `sending` workers).
+SMS_DISPATCH_PARALLELISM = env.int("SMS_DISPATCH_PARALLELISM", default=4)
+# A batch claimed by a worker that has not recorded the provider's answer for this long is freed:
+# sent again where the provider dedups on our id, otherwise marked failed ("outcome unknown").
+SMS_CLAIM_TIMEOUT_SECONDS = env.int("SMS_CLAIM_TIMEOUT_SECONDS", default=120)
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+# Webhook events (delivery reports, inbound messages) parsed by a connector go to these handlers.
+WEBHOOK_EVENT_HANDLERS = ["channels_sms.delivery.handle_webhook_events"]

@@ -14,6 +14,7 @@ from consent.models import (
     ChangeOrigin,
     Consent,
     ConsentChange,
+    ConsentSource,
     ConsentStatus,
     ConsentType,
     IysSubmission,
@@ -141,7 +142,7 @@ def consent_apply(
         row["consent_id"] = current[key].pk
     ids = insert_rows(ConsentChange, [row for _, row in history])  # append-only: rows are only ever inserted
     _sync_sms_subscription([current[k] for k in {k for k, _ in history}])
-    if origin != ChangeOrigin.IYS_PULL and history:
+    if origin not in (ChangeOrigin.IYS_PULL, ChangeOrigin.PROVIDER) and history:
         _queue_for_iys([row for _, row in history], ids, now)
     return results
 
@@ -197,3 +198,42 @@ def _sync_sms_subscription(consents: list[Consent]) -> None:
             Contact.objects.filter(phone__in=phones).exclude(sms_subscription=mapping[status]).update(
                 sms_subscription=mapping[status], updated_at=timezone.now()
             )
+
+
+def consent_refused_by_provider(*, recipients: list[str], origin_ref: str) -> list[str | Rejection]:
+    """A provider refused a commercial SMS because İYS holds no consent for the number (Netgsm
+    status 16, Infobip's İYS rejection). Decision (issue 5 note): İYS's view wins until İYS says
+    otherwise, so the ledger records a RET by the brand's decision (HS_KARAR), dated now; it is not
+    sent to İYS (İYS already refuses), and the next İYS pull with a later ONAY replaces it."""
+    now = timezone.now()
+    changes = [
+        ConsentInput(
+            recipient=r,
+            type=ConsentType.MESAJ,
+            status=ConsentStatus.RET,
+            consent_date=now,
+            source=ConsentSource.HS_KARAR,
+            origin_ref=origin_ref,
+        )
+        for r in recipients
+        if r.startswith("+90")
+    ]
+    return consent_apply(changes=changes, origin=ChangeOrigin.PROVIDER) if changes else []
+
+
+def consent_opt_out_by_reply(*, recipients: list[str], origin_ref: str) -> list[str | Rejection]:
+    """A recipient answered STOP to an SMS: a RET collected by SMS (HS_MESAJ), dated now, written
+    to the ledger (so sending stops at once) and, in Sync mode, sent to İYS."""
+    now = timezone.now()
+    changes = [
+        ConsentInput(
+            recipient=r,
+            type=ConsentType.MESAJ,
+            status=ConsentStatus.RET,
+            consent_date=now,
+            source=ConsentSource.HS_MESAJ,
+            origin_ref=origin_ref,
+        )
+        for r in recipients
+    ]
+    return consent_apply(changes=changes, origin=ChangeOrigin.INBOUND)

@@ -22,3 +22,15 @@ def contact_list_add(*, contact_list: ContactList, contact_ids: list[int]) -> in
     ]
     ContactListMembership.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
+
+
+def contacts_mark_bounced(*, phones: list[str]) -> int:
+    """A delivery report said the number does not exist or is out of service: SMS to it is never
+    attempted again until someone sets the phone Active (product.md Contacts: phone status)."""
+    from django.utils import timezone
+
+    from contacts.models import Contact, PhoneStatus
+
+    return Contact.objects.filter(phone__in=phones, phone_status=PhoneStatus.ACTIVE).update(
+        phone_status=PhoneStatus.BOUNCED, updated_at=timezone.now()
+    )

@@ -3,8 +3,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from providers.base import Channel, MessagingConnector
 from providers.models import ProviderAccount
 from providers.registry import connector_choices, connector_class
 from providers.services import account_check, account_install, account_validate
@@ -70,7 +73,15 @@ class ProviderAccountAdmin(admin.ModelAdmin):
     list_display = ["name", "connector", "channel", "is_active", "last_check_ok", "last_check_at"]
     list_filter = ["channel", "connector", "is_active", "last_check_ok"]
     search_fields = ["name"]
-    readonly_fields = ["connector", "channel", "last_check_at", "last_check_ok", "last_check_message"]
+    readonly_fields = [
+        "connector",
+        "channel",
+        "last_check_at",
+        "last_check_ok",
+        "last_check_message",
+        "callback_url",
+        "send_test",
+    ]
     actions = ["test_connection"]
 
     def _connector(self, request, obj):
@@ -106,10 +117,39 @@ class ProviderAccountAdmin(admin.ModelAdmin):
                 1,
                 (
                     _("Connector"),
-                    {"fields": ["connector", "channel", "last_check_ok", "last_check_at", "last_check_message"]},
+                    {
+                        "fields": [
+                            "connector",
+                            "channel",
+                            "last_check_ok",
+                            "last_check_at",
+                            "last_check_message",
+                            "callback_url",
+                            "send_test",
+                        ]
+                    },
                 ),
             )
         return fieldsets
+
+    @admin.display(description=_("Callback URL"))
+    def callback_url(self, obj):
+        connector = obj.connector_instance() if obj else None
+        if not isinstance(connector, MessagingConnector) or not connector.has_webhook:
+            return "-"
+        return format_html(
+            '<code id="callback-url">{}</code><div class="help">{}</div>',
+            obj.webhook_url,
+            _("Paste this address into the provider's dashboard so delivery reports and replies come back."),
+        )
+
+    @admin.display(description=_("Test"))
+    def send_test(self, obj):
+        if not obj or obj.channel != Channel.SMS:
+            return "-"
+        return format_html(
+            '<a class="button" href="{}">{}</a>', reverse("sms-test-send", args=[obj.pk]), _("Send test SMS")
+        )
 
     def save_model(self, request, obj, form, change):
         values = {k: form.cleaned_data.get(k) for k in form.connector_fields}

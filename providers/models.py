@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings as django_settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from providers.base import Channel, Connector
 from providers.crypto import decrypt_json, encrypt_json
 from providers.registry import connector_class
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class ProviderAccount(models.Model):
@@ -20,6 +26,7 @@ class ProviderAccount(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     settings = models.JSONField(_("settings"), default=dict, blank=True)
     credentials_encrypted = models.TextField(editable=False, blank=True, default="")
+    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
     last_check_at = models.DateTimeField(_("last connection test"), null=True, blank=True)
     last_check_ok = models.BooleanField(_("last test passed"), null=True, blank=True)
     last_check_message = models.TextField(_("last test result"), blank=True, default="")
@@ -49,3 +56,11 @@ class ProviderAccount(models.Model):
 
     def connector_instance(self) -> Connector:
         return connector_class(self.connector)(settings=dict(self.settings), credentials=self.credentials)
+
+    @property
+    def webhook_url(self) -> str:
+        """Where the provider posts delivery reports and inbound messages (the admin shows it)."""
+        from django.urls import reverse
+
+        path = reverse("provider-webhook", kwargs={"connector": self.connector, "secret": self.webhook_secret})
+        return django_settings.PUBLIC_BASE_URL + path

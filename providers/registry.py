@@ -9,6 +9,7 @@ from providers.base import Connector
 
 CONNECTORS: dict[str, str] = {
     "console": "providers.console.ConsoleConnector",
+    "infobip": "providers.infobip.InfobipConnector",
     "iys": "consent.iys.connector.IysConnector",  # registers into providers without providers importing consent
 }
 

@@ -1,0 +1,157 @@
+"""The one write path for a message's status (CONVENTIONS: one write path per aggregate).
+
+A status only moves forward (providers.md §0.1): pending → queued → sent → a final status, and any
+non-final status → rejected | failed. Late, repeated or out-of-order reports change nothing, and
+unknown ids are ignored (the webhook still answers 200 so the provider stops retrying). Rows are
+locked in id order while they are compared, so a report racing the send result cannot move a
+status back."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from channels_sms.models import Message, MessageStatus, message_pk
+from contacts.bulk import update_rows
+from providers.base import DeliveryReport, WebhookEvents
+
+logger = logging.getLogger(__name__)
+
+RANK = {
+    MessageStatus.PENDING: 0,
+    MessageStatus.QUEUED: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.UNDELIVERED: 3,
+    MessageStatus.EXPIRED: 3,
+    MessageStatus.REJECTED: 3,
+    MessageStatus.FAILED: 3,
+    MessageStatus.SKIPPED: 3,
+    MessageStatus.CANCELLED: 3,
+}
+FINAL = frozenset(s for s, rank in RANK.items() if rank == 3)
+FIELDS = [
+    "status",
+    "reason",
+    "raw_status",
+    "provider_id",
+    "segments",
+    "encoding",
+    "price",
+    "text",
+    "to",
+    "attempts",
+    "next_attempt_at",
+    "claim",
+    "claimed_at",
+    "sent_at",
+    "done_at",
+    "updated_at",
+]
+
+
+def moves_forward(current: str, new: str) -> bool:
+    return RANK[new] > RANK[current]
+
+
+@transaction.atomic
+def messages_update(updates: dict[int, dict]) -> int:
+    """Apply `updates` (message id → field values). A "status" value is applied only when it moves
+    forward; the other fields are always written (text, segments, the claim being released).
+    Returns how many statuses moved."""
+    if not updates:
+        return 0
+    now = timezone.now()
+    current = {
+        row["id"]: row
+        for row in Message.objects.select_for_update().filter(pk__in=list(updates)).order_by("pk").values("id", *FIELDS)
+    }
+    rows, moved = [], 0
+    for pk, change in updates.items():
+        row = current.get(pk)
+        if row is None:
+            continue
+        change = dict(change)
+        status = change.pop("status", None)
+        if status is not None and moves_forward(row["status"], status):
+            row["status"] = status
+            moved += 1
+            if status in FINAL and not row["done_at"]:
+                row["done_at"] = change.pop("done_at", None) or now
+        else:
+            for field in ("reason", "raw_status", "done_at"):
+                change.pop(field, None)  # they describe a status that did not apply
+        if row["provider_id"] and change.get("provider_id") == "":
+            change.pop("provider_id")
+        row.update(change)
+        row["updated_at"] = now
+        rows.append(row)
+    update_rows(Message, rows, FIELDS)
+    return moved
+
+
+def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]) -> int:
+    """Delivery reports (webhook or poll) for messages sent through `account_id`."""
+    reports = list(reports)
+    by_pk: dict[int, DeliveryReport] = {}
+    by_provider_id: dict[str, DeliveryReport] = {}
+    for report in reports:
+        pk = message_pk(report.key) if report.key else None
+        if pk is not None:
+            by_pk[pk] = report
+        elif report.provider_id:
+            by_provider_id[report.provider_id] = report
+    if by_provider_id:
+        for pk, provider_id in Message.objects.filter(
+            account_id=account_id, provider_id__in=list(by_provider_id)
+        ).values_list("pk", "provider_id"):
+            by_pk[pk] = by_provider_id[provider_id]
+    known = dict(Message.objects.filter(pk__in=list(by_pk), account_id=account_id).values_list("pk", "to"))
+    updates = {}
+    for pk, report in by_pk.items():
+        if pk not in known:
+            continue
+        change = {"status": report.status, "raw_status": report.raw_status[:120], "reason": report.error[:255]}
+        if report.provider_id:
+            change["provider_id"] = report.provider_id
+        if report.segments:
+            change["segments"] = report.segments
+        if report.price is not None:
+            change["price"] = report.price
+        if report.done_at:
+            change["done_at"] = report.done_at
+        updates[pk] = change
+    moved = messages_update(updates)
+    bounced = {known[pk] for pk, r in by_pk.items() if pk in known and r.bounce}
+    refused = {known[pk] for pk, r in by_pk.items() if pk in known and r.consent_refused}
+    if bounced:
+        from contacts.services import contacts_mark_bounced
+
+        contacts_mark_bounced(phones=sorted(bounced))
+    if refused:
+        from consent.services import consent_refused_by_provider
+
+        consent_refused_by_provider(recipients=sorted(refused), origin_ref=f"provider account {account_id}")
+    unknown = len(reports) - len(updates)
+    if unknown:
+        logger.info("account %s: %d delivery report(s) for unknown messages ignored", account_id, unknown)
+    return moved
+
+
+def handle_webhook_events(*, account_id: int, events: WebhookEvents) -> None:
+    """settings.WEBHOOK_EVENT_HANDLERS entry: reports update messages; an inbound STOP is an opt-out."""
+    if events.reports:
+        messages_apply_reports(account_id=account_id, reports=events.reports)
+    stops = sorted({m.sender for m in events.inbound if m.stop})
+    if stops:
+        from consent.services import consent_opt_out_by_reply
+
+        consent_opt_out_by_reply(recipients=stops, origin_ref=f"provider account {account_id}")
+
+
+def stale_claims(*, older_than) -> Q:
+    return Q(status=MessageStatus.PENDING, claim__isnull=False, claimed_at__lt=older_than)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from channels_sms.models import Campaign
+from consent.models import MessageKind
+from providers.base import Channel
+from providers.models import ProviderAccount
+
+
+class CampaignForm(forms.ModelForm):
+    send_at = forms.DateTimeField(
+        label=_("Send at"),
+        required=False,
+        input_formats=["%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(format="%Y-%m-%d %H:%M", attrs={"placeholder": "YYYY-MM-DD HH:mm"}),
+        help_text=_("Europe/Istanbul time, YYYY-MM-DD HH:mm. Empty: send as soon as you start it."),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "kind",
+            "account",
+            "sender",
+            "template",
+            "text",
+            "audience",
+            "contact_list",
+            "audience_filter",
+            "alert_phone",
+            "send_at",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = ProviderAccount.objects.filter(channel=Channel.SMS, is_active=True)
+        self.fields["sender"].required = False
+        self.fields["sender"].help_text = _("At most 11 characters; empty: the template's or the account's default.")
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from channels_sms.services import campaign_validate
+
+        cleaned = super().clean()
+        campaign = self.instance
+        for name in self.Meta.fields:
+            if name in cleaned:
+                setattr(campaign, name, cleaned[name])
+        if not campaign.sender and campaign.account_id:
+            campaign.sender = (
+                campaign.template.sender if campaign.template_id else ""
+            ) or campaign.account.settings.get("sender", "")
+            cleaned["sender"] = campaign.sender
+        if campaign.account_id:
+            try:
+                campaign_validate(campaign)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+        return cleaned
+
+
+class SendForm(forms.Form):
+    to = forms.CharField(label=_("Phone number"), max_length=32, help_text=_("E.g. +905321234567 or 05321234567."))
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}))
+    kind = forms.ChoiceField(label=_("Kind"), choices=MessageKind.choices, initial=MessageKind.TRANSACTIONAL)

@@ -1,0 +1,235 @@
+"""Read queries for campaigns and messages: audiences, the preview, statistics and the
+"SMS received" condition (product.md SMS channel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from channels_sms.encoding import Segmentation, count_segments
+from channels_sms.models import Audience, Campaign, Message, MessageStatus
+from channels_sms.rendering import contact_values, render
+from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions
+from contacts.models import Contact
+from providers.base import Channel
+
+FILTER_FIELDS = ("phone_status", "sms_subscription", "whatsapp_consent", "external_id", "email")
+
+
+def audience_filter_q(spec: dict) -> Q:
+    """{"city": "İzmir", "sms_subscription": ["subscribed", "none"]}: contact fields by name,
+    anything else a profile attribute; a list means any of its values."""
+    q = Q()
+    for key, value in (spec or {}).items():
+        lookup = key if key in FILTER_FIELDS else f"attributes__{key}"
+        q &= Q(**{f"{lookup}__in": value}) if isinstance(value, list) else Q(**{lookup: value})
+    return q
+
+
+def campaign_audience(campaign: Campaign) -> QuerySet[Contact]:
+    """Every contact the campaign is aimed at, before the sending rule."""
+    if campaign.audience == Audience.LIST:
+        return Contact.objects.filter(memberships__contact_list_id=campaign.contact_list_id)
+    if campaign.audience == Audience.FILTER:
+        return Contact.objects.filter(audience_filter_q(campaign.audience_filter))
+    if campaign.audience == Audience.ALERT:
+        return Contact.objects.filter(phone=campaign.alert_phone)
+    return Contact.objects.all()
+
+
+@dataclass
+class Preview:
+    audience: int
+    sendable: int
+    exclusions: list[tuple[str, str, int]]  # (reason code, label, count)
+    sample_contact: Contact | None
+    sample_text: str
+    missing_variables: list[str]
+    segmentation: Segmentation
+    price_per_segment: Decimal | None
+    alert_without_contact: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def estimated_segments(self) -> int:
+        return self.sendable * self.segmentation.segments
+
+    @property
+    def estimated_cost(self) -> Decimal | None:
+        if self.price_per_segment is None:
+            return None
+        return (self.price_per_segment * self.estimated_segments).quantize(Decimal("0.01"))
+
+
+def _profile(campaign: Campaign) -> str:
+    connector = campaign.account.connector_instance()
+    return "latin5" if getattr(connector, "latin5", False) else ("nli" if connector.nli else "gsm")
+
+
+def campaign_preview(campaign: Campaign) -> Preview:
+    """What sending now would do: recipients, exclusions by reason (the sending rule's own
+    counts), the text for a sample contact, segments and cost."""
+    connector = campaign.account.connector_instance()
+    counts = dict(
+        audience_with_exclusions(campaign_audience(campaign), kind=campaign.kind, channel=campaign.channel)
+        .order_by()
+        .values_list("exclusion")
+        .annotate(n=Count("pk"))
+    )
+    sendable = counts.pop(SENDABLE, 0)
+    labels = dict(Exclusion.choices)
+    exclusions = [(code, str(labels.get(code, code)), n) for code, n in sorted(counts.items(), key=lambda x: -x[1])]
+    audience = sendable + sum(counts.values())
+    sample = (
+        audience_with_exclusions(campaign_audience(campaign), kind=campaign.kind, channel=campaign.channel)
+        .filter(exclusion=SENDABLE)
+        .order_by("pk")
+        .first()
+    )
+    values = (
+        contact_values(
+            **{f: getattr(sample, f) for f in ("external_id", "email", "phone", "whatsapp_number", "attributes")}
+        )
+        if sample
+        else {}
+    )
+    text, missing = render(campaign.body, values)
+    preview = Preview(
+        audience=audience,
+        sendable=sendable,
+        exclusions=exclusions,
+        sample_contact=sample,
+        sample_text=text,
+        missing_variables=missing,
+        segmentation=count_segments(text, profile=_profile(campaign)),
+        price_per_segment=connector.price_per_segment,
+    )
+    if campaign.audience == Audience.ALERT and audience == 0:
+        preview.alert_without_contact = True
+        preview.audience = 1
+        preview.sendable = 1 if campaign.kind == "transactional" else 0
+        if not preview.sendable:
+            preview.exclusions = [("not_subscribed", str(labels[Exclusion.NOT_SUBSCRIBED]), 1)]
+        preview.notes.append(_("The alert number belongs to no contact: transactional only, no variables."))
+    if missing:
+        preview.notes.append(_("No value and no default for: %(names)s") % {"names": ", ".join(missing)})
+    return preview
+
+
+@dataclass
+class Statistics:
+    total: int
+    by_status: dict[str, int]
+    segments: int
+    cost: Decimal | None
+
+    def count(self, *statuses: str) -> int:
+        return sum(self.by_status.get(s, 0) for s in statuses)
+
+    @property
+    def handed_over(self) -> int:
+        return self.count(*SENT_OR_LATER)
+
+    @property
+    def delivered(self) -> int:
+        return self.count(MessageStatus.DELIVERED)
+
+    @property
+    def no_report(self) -> int:
+        """Accepted by the provider but no final report (some operators never send one)."""
+        return self.count(MessageStatus.QUEUED, MessageStatus.SENT)
+
+    @property
+    def delivery_rate(self) -> float | None:
+        """Delivered among messages with a final carrier verdict; None when there is none yet."""
+        decided = self.count(MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.EXPIRED)
+        return None if not decided else self.delivered / decided
+
+
+SENT_OR_LATER = (
+    MessageStatus.QUEUED,
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+    MessageStatus.UNDELIVERED,
+    MessageStatus.EXPIRED,
+)
+
+
+def message_statistics(messages: QuerySet[Message]) -> Statistics:
+    rows = messages.order_by().values_list("status").annotate(n=Count("pk"), seg=Sum("segments"), cost=Sum("price"))
+    by_status, segments, cost = {}, 0, None
+    for status, n, seg, price in rows:
+        by_status[status] = n
+        if status in SENT_OR_LATER:
+            segments += seg or 0
+        if price is not None:
+            cost = (cost or Decimal(0)) + price
+    return Statistics(total=sum(by_status.values()), by_status=by_status, segments=segments, cost=cost)
+
+
+def campaign_statistics(campaign: Campaign) -> Statistics:
+    return message_statistics(Message.objects.filter(campaign=campaign))
+
+
+RECEIVED = (MessageStatus.DELIVERED,)
+RECEIVED_OR_UNREPORTED = (MessageStatus.DELIVERED, MessageStatus.SENT, MessageStatus.QUEUED)
+
+
+def sms_received(
+    *,
+    campaign: Campaign | int | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    on_date: date | None = None,
+    min_times: int = 1,
+    max_times: int | None = None,
+    count_unreported: bool = False,
+    queryset: QuerySet[Contact] | None = None,
+) -> QuerySet[Contact]:
+    """The "SMS received" condition (product.md SMS channel): contacts who received this SMS
+    (`campaign`) or any, of a `kind` (newsletter / transactional), within [since, until) or on a
+    date (Europe/Istanbul), at least `min_times` (and at most `max_times`) times. Received means a
+    delivery report said delivered; `count_unreported` also counts messages the operator never
+    reported on. min_times=0 with max_times=0 gives the contacts who did NOT receive it."""
+    statuses = RECEIVED_OR_UNREPORTED if count_unreported else RECEIVED
+    condition = Q(messages__channel=Channel.SMS, messages__status__in=statuses)
+    if campaign is not None:
+        condition &= Q(messages__campaign=campaign)
+    if kind:
+        condition &= Q(messages__kind=kind)
+    if since:
+        condition &= Q(messages__created_at__gte=since)
+    if until:
+        condition &= Q(messages__created_at__lt=until)
+    if on_date:
+        condition &= Q(messages__created_at__date=on_date)
+    queryset = Contact.objects.all() if queryset is None else queryset
+    annotated = queryset.annotate(sms_received=Count("messages", filter=condition))
+    annotated = annotated.filter(sms_received__gte=min_times)
+    if max_times is not None:
+        annotated = annotated.filter(sms_received__lte=max_times)
+    return annotated
+
+
+def dashboard_figures(*, request):
+    from django.urls import reverse
+
+    from config.dashboard import Figure
+
+    if not request.user.has_perm("channels_sms.view_message"):
+        return []
+    sending = Campaign.objects.filter(status="sending").count()
+    return [
+        Figure(
+            key="campaigns_sending",
+            label=_("Campaigns sending"),
+            value=sending,
+            detail=_("%(n)d scheduled") % {"n": Campaign.objects.filter(status="scheduled").count()},
+            url=reverse("admin:channels_sms_campaign_changelist"),
+        )
+    ]
