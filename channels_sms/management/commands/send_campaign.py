@@ -1,0 +1,115 @@
+"""`python manage.py send_campaign ID [--dry-run]` sends (or previews) a saved campaign;
+`python manage.py send_campaign --list NAME --text TEXT --kind newsletter|transactional --sender NAME
+--account ACCOUNT [--dry-run]` creates one for a list and sends it. Prints the id and the preview;
+sends synchronously and prints the outcome."""
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from channels_sms.models import Audience, Campaign, CampaignStatus
+from channels_sms.selectors import campaign_preview, campaign_statistics
+from channels_sms.services import CampaignError, campaign_create, campaign_dispatch, campaign_start
+from contacts.models import ContactList
+from providers.models import ProviderAccount
+
+
+def errors_text(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+    return " ".join(exc.messages)
+
+
+class Command(BaseCommand):
+    help = "Send a campaign (or create one for a list and send it); --dry-run only previews."
+
+    def add_arguments(self, parser):
+        parser.add_argument("campaign_id", nargs="?", type=int)
+        parser.add_argument("--list", dest="list_name", help="static list to send to (creates a campaign)")
+        parser.add_argument("--text")
+        parser.add_argument("--kind", choices=["newsletter", "transactional"], default="newsletter")
+        parser.add_argument("--sender", default="")
+        parser.add_argument("--account", help="provider account name (default: the only active SMS account)")
+        parser.add_argument("--name", help="campaign name (default: list name and text start)")
+        parser.add_argument("--dry-run", action="store_true", help="print the preview; send nothing")
+
+    def handle(self, *args, campaign_id, list_name, text, kind, sender, account, name, dry_run, **options):
+        if (campaign_id is None) == (list_name is None):
+            raise CommandError("give either a campaign ID or --list NAME --text TEXT")
+        try:
+            campaign = (
+                self._existing(campaign_id)
+                if campaign_id
+                else self._create(list_name, text, kind, sender, account, name)
+            )
+        except ValidationError as exc:
+            raise CommandError(errors_text(exc)) from exc
+        self.stdout.write(f"campaign {campaign.pk}: {campaign.name!r} ({campaign.get_kind_display()})")
+        self._print_preview(campaign)
+        if dry_run:
+            self.stdout.write("dry run: nothing sent")
+            return
+        try:
+            campaign = campaign_start(campaign_id=campaign.pk)
+        except (CampaignError, ValidationError) as exc:
+            raise CommandError(errors_text(exc) if isinstance(exc, ValidationError) else str(exc)) from exc
+        if campaign.status == CampaignStatus.SCHEDULED:
+            self.stdout.write(f"scheduled for {campaign.send_at:%Y-%m-%d %H:%M} (the beat scheduler starts it)")
+            return
+        outcome = campaign_dispatch(campaign_id=campaign.pk)  # synchronous: finishes what workers have not
+        campaign.refresh_from_db()
+        stats = campaign_statistics(campaign)
+        self.stdout.write(
+            f"status {campaign.status}: {stats.total} messages, {stats.handed_over} accepted by the provider, "
+            f"{stats.delivered} delivered, {stats.count('skipped')} skipped at send time, "
+            f"{stats.count('failed', 'rejected')} failed or rejected"
+            + ("" if outcome.done else "; workers are still sending the rest")
+        )
+
+    def _existing(self, campaign_id):
+        try:
+            return Campaign.objects.select_related("account").get(pk=campaign_id)
+        except Campaign.DoesNotExist:
+            raise CommandError(f"there is no campaign {campaign_id}") from None
+
+    def _create(self, list_name, text, kind, sender, account_name, name):
+        if not text:
+            raise CommandError("--text is required with --list")
+        contact_list = ContactList.objects.filter(name=list_name).first()
+        if contact_list is None:
+            raise CommandError(f"there is no list named {list_name!r}")
+        accounts = ProviderAccount.objects.filter(channel="sms", is_active=True)
+        if account_name:
+            accounts = accounts.filter(name=account_name)
+        found = list(accounts[:2])
+        if len(found) != 1:
+            raise CommandError(
+                f"no active SMS account named {account_name!r}"
+                if account_name
+                else "several SMS accounts are active: choose one with --account"
+                if found
+                else "no SMS account is installed (python manage.py install_connector console)"
+            )
+        return campaign_create(
+            name=name or f"{list_name}: {text[:40]}",
+            kind=kind,
+            account=found[0],
+            sender=sender,
+            text=text,
+            audience=Audience.LIST,
+            contact_list=contact_list,
+        )
+
+    def _print_preview(self, campaign):
+        preview = campaign_preview(campaign)
+        self.stdout.write(f"audience {preview.audience}; recipients {preview.sendable}")
+        for _code, label, n in preview.exclusions:
+            self.stdout.write(f"  excluded: {label}: {n}")
+        seg = preview.segmentation
+        self.stdout.write(f"sample text: {preview.sample_text}")
+        self.stdout.write(
+            f"{seg.encoding}, {seg.characters} characters, {seg.segments} segment(s); "
+            f"estimated {preview.estimated_segments} segments"
+            + (f", cost {preview.estimated_cost}" if preview.estimated_cost is not None else "")
+        )
+        for note in preview.notes:
+            self.stdout.write(f"note: {note}")
