@@ -36,9 +36,13 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = ProviderAccount.objects.filter(channel=Channel.SMS, is_active=True)
-        self.fields["sender"].required = False
-        self.fields["sender"].help_text = _("At most 11 characters; empty: the template's or the account's default.")
+        if "account" in self.fields:  # absent once the campaign has started (read-only then)
+            self.fields["account"].queryset = ProviderAccount.objects.filter(channel=Channel.SMS, is_active=True)
+        if "sender" in self.fields:
+            self.fields["sender"].required = False
+            self.fields["sender"].help_text = _(
+                "At most 11 characters; empty: the template's or the account's default."
+            )
 
     def clean(self):
         from django.core.exceptions import ValidationError
@@ -55,7 +59,7 @@ class CampaignForm(forms.ModelForm):
                 campaign.template.sender if campaign.template_id else ""
             ) or campaign.account.settings.get("sender", "")
             cleaned["sender"] = campaign.sender
-        if campaign.account_id:
+        if campaign.account_id and "account" in self.fields:
             try:
                 campaign_validate(campaign)
             except ValidationError as exc:
