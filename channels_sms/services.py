@@ -446,9 +446,7 @@ def _record_send_error(exc: SendError, ids: list[int], attempts: dict[int, int],
     for pk in ids:
         tries = attempts[pk] + 1
         if exc.permanent:
-            change = _release(
-                MessageStatus.REJECTED if exc.code not in ("401", "403") else MessageStatus.FAILED, str(exc)
-            )
+            change = _release(exc.status or MessageStatus.REJECTED, str(exc))
         elif exc.maybe_sent and not connector.idempotent:
             change = _release(MessageStatus.FAILED, f"{exc}; the provider may have sent it, so it is not resent")
         elif tries >= settings.SMS_MAX_ATTEMPTS:

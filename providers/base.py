@@ -92,10 +92,13 @@ class SendError(TransportError):
         code: str = "",
         retry_after: float | None = None,
         maybe_sent: bool = False,
+        status: str = "",
     ):
         super().__init__(message, permanent=permanent, code=code)
         self.retry_after = retry_after
         self.maybe_sent = maybe_sent
+        # for a permanent error, the messages' status: rejected by default, failed for account problems
+        self.status = status
 
 
 @dataclass(frozen=True)

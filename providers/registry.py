@@ -10,6 +10,8 @@ from providers.base import Connector
 CONNECTORS: dict[str, str] = {
     "console": "providers.console.ConsoleConnector",
     "infobip": "providers.infobip.InfobipConnector",
+    "instasent": "providers.instasent.InstasentConnector",
+    "netgsm": "providers.netgsm.NetgsmConnector",
     "iys": "consent.iys.connector.IysConnector",  # registers into providers without providers importing consent
 }
 

@@ -141,7 +141,10 @@ class InfobipConnector(MessagingConnector):
             raise SendError("Infobip: too many requests", code="429", retry_after=retry_after(response))
         if response.status_code in (401, 403):
             raise SendError(
-                f"Infobip refused the API key ({response.status_code})", permanent=True, code=str(response.status_code)
+                f"Infobip refused the API key ({response.status_code})",
+                permanent=True,
+                code=str(response.status_code),
+                status=DeliveryStatus.FAILED,
             )
         if response.status_code >= 500:
             raise SendError(
