@@ -141,7 +141,7 @@ class InstasentConnector(MessagingConnector):
             raise WebhookRejected("not JSON") from None
         events = WebhookEvents()
         for item in payload if isinstance(payload, list) else [payload]:
-            if not isinstance(item, dict) or "status" not in item and "message" not in item:
+            if not isinstance(item, dict) or ("status" not in item and "message" not in item):
                 raise WebhookRejected("not an Instasent report")
             status = str(item.get("status", ""))
             if "message" in item or status == "stop":  # an inbound message on the same endpoint

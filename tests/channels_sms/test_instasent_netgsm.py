@@ -70,11 +70,11 @@ def test_instasent_sends_in_bulks_of_100_and_takes_reports_and_stop_replies(inst
     assert counts == {MessageStatus.DELIVERED: 150, MessageStatus.UNDELIVERED: 1}
     assert Contact.objects.get(phone="+905339990001").phone_status == "bounced"  # Instasent's "failed" = bounce
     # a recipient answers STOP: an opt-out in the ledger, so newsletters stop at once
-    assert instasent.reply("+905331000007", "STOP") == 200
-    consent = Consent.objects.get(recipient="+905331000007")
+    assert instasent.reply("+905330001007", "STOP") == 200
+    consent = Consent.objects.get(recipient="+905330001007")
     assert consent.status == "RET" and consent.source == "HS_MESAJ"
-    assert ConsentChange.objects.get(recipient="+905331000007").origin == "inbound"
-    assert Contact.objects.get(phone="+905331000007").sms_subscription == "not_subscribed"
+    assert ConsentChange.objects.get(recipient="+905330001007").origin == "inbound"
+    assert Contact.objects.get(phone="+905330001007").sms_subscription == "not_subscribed"
 
 
 @pytest.mark.django_db

@@ -17,7 +17,7 @@ MAGIC = {"0001": "failed", "0002": "expired", "0003": "rejected"}
 
 
 class FakeInstasent:
-    def __init__(self, *, token: str = "insta-token"):
+    def __init__(self, *, token: str = "insta-token"):  # noqa: S107
         self.token = token
         self.callback_url = ""  # what the admin pastes into Instasent's dashboard
         self.accepted: dict[str, dict] = {}  # Instasent id -> message

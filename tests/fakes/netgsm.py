@@ -16,7 +16,7 @@ MAGIC = {"0001": ("12", "105"), "0002": ("2", "111"), "0009": ("0", "0")}  # sta
 
 
 class FakeNetgsm:
-    def __init__(self, *, usercode="8503000000", password="secret", headers=("MARKA",)):
+    def __init__(self, *, usercode="8503000000", password="secret", headers=("MARKA",)):  # noqa: S107
         self.usercode, self.password = usercode, password
         self.headers = set(headers)
         self.ret_numbers: set[str] = set()  # İYS says RET for these (10-digit national numbers)
