@@ -171,6 +171,10 @@ class Message(models.Model):
             models.Index(fields=["contact", "created_at"], name="message_contact_created"),
             models.Index(fields=["account", "provider_id"], name="message_provider_id"),
             models.Index(fields=["status", "claimed_at"], name="message_pending_claims", condition=Q(status="pending")),
+            # the dispatcher's claim: ORDER BY id LIMIT n over a campaign's unclaimed pending rows only
+            models.Index(
+                fields=["campaign", "id"], name="message_claimable", condition=Q(status="pending", claim__isnull=True)
+            ),
             models.Index(fields=["created_at"], name="message_created"),
         ]
 

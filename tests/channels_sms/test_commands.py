@@ -55,3 +55,12 @@ def test_sms_send(infobip, infobip_account, capsys):
         call_command("sms_send", "--to", "+905320000006", "--text", "Kampanya", "--kind", "newsletter")
     with pytest.raises(CommandError, match="not a valid phone"):
         call_command("sms_send", "--to", "12", "--text", "x")
+
+
+def test_seed_sms_demo_is_idempotent():
+    from channels_sms.models import SmsTemplate
+    from providers.models import ProviderAccount
+
+    call_command("seed_sms_demo")
+    call_command("seed_sms_demo")
+    assert ProviderAccount.objects.filter(channel="sms").count() == 1 and SmsTemplate.objects.count() == 1

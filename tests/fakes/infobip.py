@@ -90,6 +90,7 @@ class FakeInfobip:
         self.duplicates = 0
         self.requests: list[dict] = []  # {"path", "headers", "body"}
         self.record_requests = True
+        self.post_reports = True  # benchmarks switch delivery reports off (no web server to take them)
         self.pull_reports: list[dict] = []
         self.dlr_posted = 0
         self.dlr_failures = 0
@@ -167,7 +168,7 @@ class FakeInfobip:
 
     def _schedule_report(self, item: dict, to: str, message_id: str) -> None:
         outcome = self._outcome(to)
-        if outcome == "silent":
+        if outcome == "silent" or not self.post_reports:
             return
         status = STATUSES[outcome]
         report = {

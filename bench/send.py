@@ -1,0 +1,225 @@
+"""SMS send benchmark (issue 5): a newsletter to N contacts through the fake Infobip, on
+PostgreSQL with real Redis and two real Celery workers (queue `sending`).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \\
+        .venv/bin/python bench/send.py --contacts 1000000 --limited 15000
+
+Prints: audience preview time, messages/s end to end (start → campaign done), worker CPU per
+message, then a second campaign with a 500 messages/s limit and the rate the fake measured; and
+duplicates and losses by the fake's own books. The fake runs in this process (a thread)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / TICKS  # utime, stime, cutime, cstime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--limited", type=int, default=15_000, help="messages in the 500/s rate-limited run")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    admin_url = os.environ.get("DATABASE_URL", "")
+    if not admin_url.startswith("postgres") or not os.environ.get("REDIS_URL"):
+        raise SystemExit("set DATABASE_URL=postgres://… (a server where databases can be created) and REDIS_URL")
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute('DROP DATABASE IF EXISTS "bench_send"')
+        conn.execute('CREATE DATABASE "bench_send"')
+    os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/bench_send"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["SMS_DISPATCH_PARALLELISM"] = str(args.workers)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.db import connection
+    from django.utils import timezone
+
+    from channels_sms.models import Campaign, Message
+    from channels_sms.selectors import campaign_preview
+    from channels_sms.services import campaign_create, campaign_start
+    from config.celery import app
+    from consent.models import Consent
+    from contacts.bulk import insert_rows
+    from contacts.models import Contact
+    from providers.models import ProviderAccount
+    from providers.services import account_install
+    from tests.fakes.infobip import FakeInfobip
+
+    n = args.contacts
+    print(f"SMS send benchmark: {n:,} contacts, PostgreSQL + Redis, {args.workers} workers, {os.cpu_count()} cores")
+    started = time.perf_counter()
+    now = timezone.now()
+    for start in range(0, n, 50_000):
+        batch = range(start, min(n, start + 50_000))
+        insert_rows(
+            Contact,
+            [
+                {
+                    "phone": f"+90533{i:07d}",
+                    "phone_status": "active",
+                    "sms_subscription": "subscribed",
+                    "whatsapp_consent": "unknown",
+                    "whatsapp_consent_source": "",
+                    "attributes": {"name": f"Ad{i}"},
+                    "created_at": now,
+                    "updated_at": now,
+                    "external_id": None,
+                    "email": None,
+                    "whatsapp_number": None,
+                    "whatsapp_consent_at": None,
+                }
+                for i in batch
+            ],
+        )
+        insert_rows(
+            Consent,
+            [
+                {
+                    "recipient": f"+90533{i:07d}",
+                    "type": "MESAJ",
+                    "recipient_type": "BIREYSEL",
+                    "status": "ONAY",
+                    "consent_date": now,
+                    "source": "HS_WEB",
+                    "contact_id": None,
+                    "iys_confirmed_at": now,
+                    "updated_at": now,
+                }
+                for i in batch
+            ],
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"  setup: {n:,} contacts with MESAJ ONAY in {time.perf_counter() - started:.1f} s")
+    ProviderAccount.objects.create(name="İYS", connector="iys", channel="iys", settings={"mode": "sync"})
+    fake = FakeInfobip().start()
+    fake.post_reports = False
+    fake.record_requests = False
+    account = account_install(
+        name="Infobip", connector="infobip", values={"base_url": fake.url, "api_key": fake.api_key, "sender": "MARKA"}
+    )
+
+    campaign = campaign_create(name="bench", kind="newsletter", account=account, text="Merhaba {{name}}, indirim!")
+    t = time.perf_counter()
+    preview = campaign_preview(campaign)
+    preview_s = time.perf_counter() - t
+    print(
+        f"  preview of {preview.audience:,} contacts: {preview_s:.2f} s "
+        f"(target < 2 s: {'met' if preview_s < 2 else 'NOT met'}); {preview.sendable:,} recipients"
+    )
+
+    env = dict(os.environ, TESTING="0")
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "sending",
+                "--pool",
+                "solo",
+                "-n",
+                f"bench{i}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(args.workers)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while len(app.control.ping(timeout=0.5) or []) < args.workers:
+            if time.monotonic() > deadline:
+                raise SystemExit("workers did not start")
+        cpu_before = sum(cpu_seconds(w.pid) for w in workers)
+        t = time.perf_counter()
+        campaign_start(campaign_id=campaign.pk)
+        while Campaign.objects.get(pk=campaign.pk).status != "done":
+            time.sleep(0.25)
+        elapsed = time.perf_counter() - t
+        cpu = sum(cpu_seconds(w.pid) for w in workers) - cpu_before
+        sent = Message.objects.filter(campaign=campaign).count()
+        books = fake.recipients()
+        print(
+            f"  unthrottled: {sent:,} messages in {elapsed:.1f} s = {sent / elapsed:,.0f} messages/s end to end "
+            f"(target ≥ 5,000: {'met' if sent / elapsed >= 5000 else 'NOT met'})"
+        )
+        print(f"  worker CPU: {cpu:.1f} s = {cpu / sent * 1e6:,.0f} µs per message")
+        print(
+            f"  fake's books: {len(books):,} numbers, {sum(books.values()) - len(books)} duplicates, "
+            f"{preview.sendable - len(books)} lost, {fake.duplicates} repeated ids refused"
+        )
+
+        limited_contacts = Contact.objects.order_by("pk").values_list("pk", flat=True)[: args.limited]
+        from contacts.models import ContactList
+
+        contact_list = ContactList.objects.create(name="limited")
+        from contacts.services import contact_list_add
+
+        contact_list_add(contact_list=contact_list, contact_ids=list(limited_contacts))
+        account = account_install(
+            name="Infobip",
+            connector="infobip",
+            values={"base_url": fake.url, "api_key": fake.api_key, "sender": "MARKA", "rate_limit": 500},
+        )
+        fake.accepted.clear()
+        limited = campaign_create(
+            name="limited",
+            kind="newsletter",
+            account=account,
+            text="Merhaba {{name}}",
+            audience="list",
+            contact_list=contact_list,
+        )
+        t = time.perf_counter()
+        campaign_start(campaign_id=limited.pk)
+        while Campaign.objects.get(pk=limited.pk).status != "done":
+            time.sleep(0.25)
+        times = sorted(m["at"] for m in fake.accepted.values())
+        # each batch is one second's worth, sent at its reserved start: the rate over whole seconds
+        span = times[-1] - times[0]
+        rate = (len(times) - 500) / span if span > 0 else float("nan")
+        print(
+            f"  limit 500/s: {len(times):,} messages, measured {rate:,.1f} messages/s "
+            f"({(rate / 500 - 1) * 100:+.1f}%; target ±5%: {'met' if abs(rate / 500 - 1) <= 0.05 else 'NOT met'})"
+        )
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
