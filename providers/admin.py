@@ -62,7 +62,7 @@ def account_form_for(connector: str, *, editing: bool) -> type[forms.ModelForm]:
 
 def _field_kwargs(field: forms.Field) -> dict:
     kwargs = {"required": field.required, "label": field.label, "help_text": field.help_text, "initial": field.initial}
-    for attr in ("max_length", "min_length", "choices", "min_value", "max_value"):
+    for attr in ("max_length", "min_length", "choices", "min_value", "max_value", "assume_scheme"):
         if hasattr(field, attr) and getattr(field, attr) is not None:
             kwargs[attr] = getattr(field, attr)
     return kwargs

@@ -114,6 +114,11 @@ def real_celery(transactional_db):
 
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     app.control.purge()
+    # Celery's "inside a task" flag is process-global: eager tasks run at once in two threads (a test
+    # and its live server) can leave it set, which would refuse result.get() in this test.
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
     was_eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     workers = []
