@@ -104,6 +104,11 @@ def _fill(encoding: str, characters: int, costs: list[int]) -> Segmentation:
     return Segmentation(encoding, characters, units, segments, part, part - used)
 
 
+def profile_for(connector) -> str:
+    """The segmenting profile of a messaging connector (its `nli` and `latin5` flags)."""
+    return "latin5" if getattr(connector, "latin5", False) else ("nli" if getattr(connector, "nli", False) else "gsm")
+
+
 def count_segments(text: str, *, profile: str = "nli") -> Segmentation:
     """How a provider with `profile` will encode and split `text` (providers.md §7.4)."""
     if profile not in PROFILES:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from channels_sms.encoding import Segmentation, count_segments
+from channels_sms.encoding import Segmentation, count_segments, profile_for
 from channels_sms.models import Audience, Campaign, Message, MessageStatus
 from channels_sms.rendering import contact_values, render
 from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions
@@ -65,11 +65,6 @@ class Preview:
         return (self.price_per_segment * self.estimated_segments).quantize(Decimal("0.01"))
 
 
-def _profile(campaign: Campaign) -> str:
-    connector = campaign.account.connector_instance()
-    return "latin5" if getattr(connector, "latin5", False) else ("nli" if connector.nli else "gsm")
-
-
 def campaign_preview(campaign: Campaign) -> Preview:
     """What sending now would do: recipients, exclusions by reason (the sending rule's own
     counts), the text for a sample contact, segments and cost."""
@@ -105,7 +100,7 @@ def campaign_preview(campaign: Campaign) -> Preview:
         sample_contact=sample,
         sample_text=text,
         missing_variables=missing,
-        segmentation=count_segments(text, profile=_profile(campaign)),
+        segmentation=count_segments(text, profile=profile_for(connector)),
         price_per_segment=connector.price_per_segment,
     )
     if campaign.audience == Audience.ALERT and audience == 0:

@@ -24,7 +24,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from channels_sms.delivery import messages_update, stale_claims
-from channels_sms.encoding import count_segments, normalise
+from channels_sms.encoding import count_segments, normalise, profile_for
 from channels_sms.models import Audience, Campaign, CampaignStatus, Message, MessageStatus, message_key
 from channels_sms.rendering import contact_values, render
 from channels_sms.selectors import campaign_audience
@@ -356,7 +356,7 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: s
         ).values("pk", "exclusion", "phone", "email", "external_id", "whatsapp_number", "attributes"):
             contacts[values.pop("pk")] = values
     labels = dict(Exclusion.choices)
-    profile = _profile_for(connector)
+    profile = profile_for(connector)
     outbound: list[OutboundMessage] = []
     for row in rows:
         contact = contacts.get(row["contact_id"]) if row["contact_id"] else None
@@ -431,10 +431,6 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: s
 
 def _values(contact: dict) -> dict:
     return {f: contact.get(f) for f in ("external_id", "email", "phone", "whatsapp_number", "attributes")}
-
-
-def _profile_for(connector: MessagingConnector) -> str:
-    return "latin5" if getattr(connector, "latin5", False) else ("nli" if connector.nli else "gsm")
 
 
 def _release(status: str, reason: str) -> dict:
