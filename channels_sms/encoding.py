@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from providers.sms import SENDER_MAX, sender_problem  # noqa: F401  (re-exported: providers.md §7.7)
+
 GSM_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -139,6 +141,3 @@ def count_segments(text: str, *, profile: str = "nli") -> Segmentation:
             # fewest segments, then most room left (Infobip's preview vector, §7.6)
             return min(candidates, key=lambda s: (s.segments, -s.remaining))
     return _fill(UCS2, characters, _ucs2_costs(text))
-
-
-from providers.sms import SENDER_MAX, sender_problem  # noqa: E402,F401  (providers.md §7.7)

@@ -211,6 +211,27 @@ def sms_received(
     return annotated
 
 
+class NoAccount(LookupError):
+    """No single active SMS account matches; the message says what to do."""
+
+
+def sms_account(name: str | None = None):
+    """The active SMS account called `name`, or the only active one when no name is given."""
+    from providers.models import ProviderAccount
+
+    accounts = ProviderAccount.objects.filter(channel=Channel.SMS, is_active=True)
+    if name:
+        accounts = accounts.filter(name=name)
+    found = list(accounts[:2])
+    if len(found) == 1:
+        return found[0]
+    if name:
+        raise NoAccount(f"no active SMS account named {name!r}")
+    if found:
+        raise NoAccount("several SMS accounts are active: choose one with --account")
+    raise NoAccount("no SMS account is installed (python manage.py install_connector console)")
+
+
 def dashboard_figures(*, request):
     from django.urls import reverse
 

@@ -7,10 +7,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from channels_sms.models import Audience, Campaign, CampaignStatus
-from channels_sms.selectors import campaign_preview, campaign_statistics
+from channels_sms.selectors import NoAccount, campaign_preview, campaign_statistics, sms_account
 from channels_sms.services import CampaignError, campaign_create, campaign_dispatch, campaign_start
 from contacts.models import ContactList
-from providers.models import ProviderAccount
 
 
 def errors_text(exc: ValidationError) -> str:
@@ -77,22 +76,14 @@ class Command(BaseCommand):
         contact_list = ContactList.objects.filter(name=list_name).first()
         if contact_list is None:
             raise CommandError(f"there is no list named {list_name!r}")
-        accounts = ProviderAccount.objects.filter(channel="sms", is_active=True)
-        if account_name:
-            accounts = accounts.filter(name=account_name)
-        found = list(accounts[:2])
-        if len(found) != 1:
-            raise CommandError(
-                f"no active SMS account named {account_name!r}"
-                if account_name
-                else "several SMS accounts are active: choose one with --account"
-                if found
-                else "no SMS account is installed (python manage.py install_connector console)"
-            )
+        try:
+            account = sms_account(account_name)
+        except NoAccount as exc:
+            raise CommandError(str(exc)) from None
         return campaign_create(
             name=name or f"{list_name}: {text[:40]}",
             kind=kind,
-            account=found[0],
+            account=account,
             sender=sender,
             text=text,
             audience=Audience.LIST,

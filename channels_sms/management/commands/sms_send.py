@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from channels_sms.management.commands.send_campaign import errors_text
+from channels_sms.selectors import NoAccount, sms_account
 from channels_sms.services import message_send
-from providers.models import ProviderAccount
 
 
 class Command(BaseCommand):
@@ -20,16 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--sender", default="")
 
     def handle(self, *args, to, text, kind, account, sender, **options):
-        accounts = ProviderAccount.objects.filter(channel="sms", is_active=True)
-        if account:
-            accounts = accounts.filter(name=account)
-        found = list(accounts[:2])
-        if len(found) != 1:
-            raise CommandError(
-                f"no active SMS account named {account!r}" if account else "choose the SMS account with --account"
-            )
         try:
-            message = message_send(to=to, text=text, kind=kind, account=found[0], sender=sender)
+            chosen = sms_account(account)
+        except NoAccount as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            message = message_send(to=to, text=text, kind=kind, account=chosen, sender=sender)
         except ValidationError as exc:
             raise CommandError(errors_text(exc)) from exc
         self.stdout.write(
