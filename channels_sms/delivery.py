@@ -82,7 +82,7 @@ def messages_update(updates: dict[int, dict]) -> int:
             moved += 1
             if status in FINAL and not row["done_at"]:
                 row["done_at"] = change.pop("done_at", None) or now
-        else:
+        elif status is not None:
             for field in ("reason", "raw_status", "done_at"):
                 change.pop(field, None)  # they describe a status that did not apply
         if row["provider_id"] and change.get("provider_id") == "":

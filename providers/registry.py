@@ -11,6 +11,7 @@ CONNECTORS: dict[str, str] = {
     "console": "providers.console.ConsoleConnector",
     "infobip": "providers.infobip.InfobipConnector",
     "instasent": "providers.instasent.InstasentConnector",
+    "jetsms": "providers.jetsms.JetSmsConnector",
     "netgsm": "providers.netgsm.NetgsmConnector",
     "iys": "consent.iys.connector.IysConnector",  # registers into providers without providers importing consent
 }
