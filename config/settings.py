@@ -198,6 +198,12 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
         "every_seconds": 3600,
         "description": "Applies citizens' and brand-side consent changes from İYS (the feed lags 1 hour).",
     },
+    "İYS backfill and Integrator checks": {
+        "task": "consent.tasks.iys_backfill",
+        "every_seconds": 300,
+        "description": "Checks every contact against İYS after install (from the configured night hour, in "
+        "throttled batches) and, in Integrator mode, uploaded ONAYs until İYS confirms them.",
+    },
     "SMS: start scheduled campaigns and recover stalled sends": {
         "task": "channels_sms.tasks.sending_tick",
         "every_seconds": 30,
@@ -266,6 +272,10 @@ CONTACT_ADMIN_INLINES = ["consent.admin.ConsentHistoryInline", "channels_sms.adm
 # An İYS batch claimed by a worker that has not finished sending it for this long is sent again
 # (İYS answers H174 for what had gone through, which counts as confirmed).
 IYS_CLAIM_TIMEOUT_SECONDS = env.int("IYS_CLAIM_TIMEOUT_SECONDS", default=600)
+# The backfill's pace: batches of 100 contacts per run of the 5-minute task (C5 + a few C4 each)
+IYS_BACKFILL_BATCHES_PER_RUN = env.int("IYS_BACKFILL_BATCHES_PER_RUN", default=50)
+# Integrator mode: an ONAY waiting for İYS is checked again at most this often
+IYS_RECHECK_MINUTES = env.int("IYS_RECHECK_MINUTES", default=60)
 
 # File Transfers: upload kind -> handler (contacts/transfers.py explains the interface).
 FILE_TRANSFER_KINDS = {

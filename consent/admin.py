@@ -4,11 +4,16 @@ ledger service); the history also shows inline on a contact's page."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import Consent, ConsentChange, IysSubmission, SubmissionState
+from consent.iys.status import iys_status
+from consent.models import BackfillState, Consent, ConsentChange, IysBackfill, IysSubmission, SubmissionState
 from contacts.phones import to_e164
 
 
@@ -135,3 +140,45 @@ class IysSubmissionAdmin(ReadOnlyAdmin):
                 % {"n": skipped},
                 messages.WARNING,
             )
+
+
+@admin.register(IysBackfill)
+class IysStatusAdmin(admin.ModelAdmin):
+    """The İYS status page: backlog, the oldest open deadline, overdue changes, last pull, errors by
+    H-code and the backfill's progress; an admin may start a scheduled backfill at once."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("consent.change_iysbackfill")
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and "start_now" in request.POST:
+            if not self.has_change_permission(request):
+                raise PermissionDenied
+            started = IysBackfill.objects.filter(
+                pk=request.POST.get("start_now"), state=BackfillState.SCHEDULED
+            ).update(starts_at=timezone.now())
+            if started:
+                self.message_user(
+                    request, _("The backfill starts within five minutes (the next run of its task)."), messages.SUCCESS
+                )
+            return HttpResponseRedirect(request.path)
+        status = iys_status()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("İYS status"),
+            "opts": self.model._meta,
+            "status": status,
+            "now": timezone.now(),
+            "can_start": self.has_change_permission(request),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/consent/iys_status.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:consent_iysbackfill_changelist"))

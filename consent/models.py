@@ -81,6 +81,8 @@ class Consent(models.Model):
     # When İYS last confirmed this status (push confirmation or pull). In Integrator mode only a
     # confirmed ONAY counts for commercial sending; a status change clears it.
     iys_confirmed_at = models.DateTimeField(_("confirmed by İYS"), null=True, blank=True)
+    # When İYS's status queries (C5/C4) last looked at this consent (backfill, Integrator checks)
+    iys_checked_at = models.DateTimeField(_("checked at İYS"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -221,3 +223,43 @@ class IysSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.change_id} {self.state}"
+
+
+class BackfillState(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+
+
+class IysBackfill(models.Model):
+    """The one-off synchronisation of every contact with İYS after install (product.md: it starts
+    the night of installation, continues in batches until every contact is processed, is
+    resumable and shows progress). `last_contact_id` is the resume point."""
+
+    account = models.OneToOneField("providers.ProviderAccount", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(_("state"), max_length=10, choices=BackfillState.choices, default=BackfillState.SCHEDULED)
+    starts_at = models.DateTimeField(_("starts at"))
+    last_contact_id = models.BigIntegerField(default=0)
+    total = models.PositiveIntegerField(_("contacts to check"), default=0)
+    processed = models.PositiveIntegerField(_("contacts checked"), default=0)
+    confirmed = models.PositiveIntegerField(_("ONAY confirmed by İYS"), default=0)
+    imported = models.PositiveIntegerField(_("taken from İYS"), default=0)
+    not_at_iys = models.PositiveIntegerField(_("ONAY that İYS does not hold"), default=0)
+    queued = models.PositiveIntegerField(_("queued for İYS"), default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = _("İYS status")
+        verbose_name_plural = _("İYS status")
+
+    def __str__(self) -> str:
+        return f"backfill {self.account_id} {self.state}"
+
+    @property
+    def percent(self) -> int:
+        if self.state == BackfillState.DONE:
+            return 100
+        return min(99, int(100 * self.processed / self.total)) if self.total else 0

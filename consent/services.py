@@ -143,11 +143,11 @@ def consent_apply(
     ids = insert_rows(ConsentChange, [row for _, row in history])  # append-only: rows are only ever inserted
     _sync_sms_subscription([current[k] for k in {k for k, _ in history}])
     if origin not in (ChangeOrigin.IYS_PULL, ChangeOrigin.PROVIDER) and history:
-        _queue_for_iys([row for _, row in history], ids, now)
+        queue_for_iys([row for _, row in history], ids, now)
     return results
 
 
-def _queue_for_iys(rows: list[dict], change_ids: list[int], now) -> None:
+def queue_for_iys(rows: list[dict], change_ids: list[int], now) -> None:
     """Sync mode: every change made on the panel's side goes to İYS within 3 business days,
     except what İYS's rules make pointless (iys.md §8): numbers outside Turkey and a first RET."""
     from consent.iys.calendar import add_business_days

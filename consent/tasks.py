@@ -35,3 +35,23 @@ def iys_push() -> dict:
                 raise iys_push.retry(countdown=60, exc=exc) from exc
             results[account.pk] = {"error": str(exc)}
     return results
+
+
+@shared_task(name="consent.tasks.iys_backfill", acks_late=True)
+def iys_backfill() -> dict:
+    """The backfill's next batches where it is due; in Integrator mode, ONAYs awaiting İYS."""
+    from django.conf import settings
+
+    from consent.iys.backfill import backfill_run, iys_confirm_awaiting
+    from consent.iys.client import IysError
+    from consent.iys.sync import iys_accounts
+
+    results = {}
+    for account in iys_accounts():
+        try:
+            backfill = backfill_run(account=account, max_batches=settings.IYS_BACKFILL_BATCHES_PER_RUN)
+            awaiting = iys_confirm_awaiting(account=account)
+            results[account.pk] = {"backfill": backfill.state, "processed": backfill.processed, **awaiting}
+        except IysError as exc:  # kept on the backfill row and shown on the status page; next run resumes
+            results[account.pk] = {"error": str(exc)}
+    return results

@@ -15,7 +15,7 @@ MARKETER_APPS = ("contacts", "consent", "channels_sms", "channels_whatsapp")
 # Models (app_label.model) that hold or reveal credentials: admins only.
 CREDENTIAL_MODELS = {"providers.provideraccount"}
 # Models a marketer may read but not change.
-MARKETER_READ_ONLY: set[str] = {"consent.iyscursor", "channels_sms.message"}
+MARKETER_READ_ONLY: set[str] = {"consent.iyscursor", "consent.iysbackfill", "channels_sms.message"}
 # Apps an admin manages besides the marketer's.
 ADMIN_APPS = MARKETER_APPS + ("providers", "auth", "django_celery_beat")
 

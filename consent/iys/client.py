@@ -16,6 +16,7 @@ from django.core.cache import cache
 logger = logging.getLogger(__name__)
 IST = ZoneInfo("Europe/Istanbul")
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+STATUS_BATCH = 100  # recipients per C5 request (iys.md §5.5)
 
 RETRYABLE = {"H015", "H083", "H101", "H102", "H103", "H123", "H124", "H179", "H192", "H412", "H470"}
 # İYS refused the consent itself (a business rule): never retried, shown on the change.
@@ -211,6 +212,29 @@ class IysClient:
         if after:
             params["after"] = after
         return self._request("GET", f"{self.prefix}/consents/changes", params=params)
+
+    def onay_among(self, *, recipient_type: str, type_: str, recipients: list[str]) -> set[str]:
+        """C5: which of `recipients` İYS holds in ONAY (absent = RET or no record; İYS does not
+        say which). At most STATUS_BATCH a request (iys.md §5.5: 100 until 1000 is verified)."""
+        if len(recipients) > STATUS_BATCH:
+            raise ValueError(f"İYS takes at most {STATUS_BATCH} recipients a status request")
+        body = self._request(
+            "POST", f"{self.prefix}/consents/{recipient_type}/status/{type_}", json={"recipients": recipients}
+        )
+        return set((body or {}).get("list") or [])
+
+    def consent_status(self, *, recipient: str, recipient_type: str, type_: str) -> dict | None:
+        """C4: İYS's current record of one consent, or None when İYS holds none (404)."""
+        try:
+            return self._request(
+                "POST",
+                f"{self.prefix}/consents/status",
+                json={"recipient": recipient, "recipientType": recipient_type, "type": type_},
+            )
+        except IysError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
 
 def _error_code(response) -> str:

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
-from consent.models import IysCursor, IysSubmission, SubmissionState
+from consent.models import (
+    Consent,
+    ConsentStatus,
+    ConsentType,
+    IysBackfill,
+    IysCursor,
+    IysSubmission,
+    SubmissionState,
+)
 
 OPEN = [SubmissionState.PENDING, SubmissionState.SUBMITTED, SubmissionState.RETRYING]
 
@@ -20,9 +28,16 @@ class IysStatus:
     overdue: int
     last_pull: object
     errors_by_code: dict[str, int]
+    backfills: list
+    awaiting_iys: int  # Integrator mode: ONAYs İYS has not confirmed yet (they do not count)
 
 
 def iys_status() -> IysStatus:
+    from consent.iys.backfill import backfill_for
+    from consent.iys.sync import iys_accounts
+
+    for account in iys_accounts():
+        backfill_for(account)  # scheduled from the install: shown before its first run
     now = timezone.now()
     by_state = dict(IysSubmission.objects.values_list("state").annotate(n=Count("pk")).order_by())
     open_ = IysSubmission.objects.filter(state__in=OPEN)
@@ -36,4 +51,11 @@ def iys_status() -> IysStatus:
         overdue=open_.filter(deadline__lt=now).count(),
         last_pull=IysCursor.objects.aggregate(t=Max("last_pull_at"))["t"],
         errors_by_code=errors,
+        backfills=list(IysBackfill.objects.select_related("account").order_by("account__name")),
+        awaiting_iys=Consent.objects.filter(
+            type=ConsentType.MESAJ,
+            status=ConsentStatus.ONAY,
+            iys_confirmed_at__isnull=True,
+            recipient__startswith="+90",
+        ).count(),
     )

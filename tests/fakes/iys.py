@@ -40,6 +40,8 @@ class FakeIys:
         self.requests: dict[str, dict] = {}  # C2 requestId -> {"items": [...], "polls": n}
         self.polls_before_done = 1  # C3 answers "enqueue" this many times first
         self.c2_delay = 0.0  # seconds C2 waits after accepting a batch before it answers
+        self.status_batch_limit = 100  # C5 recipients per request
+        self.status_queries = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -84,6 +86,16 @@ class FakeIys:
             origin="IYS",
             citizen_name=citizen_name,
         )
+
+    def holds(self, recipient: str, status: str, *, consent_date: datetime, source="HS_WEB", type_="MESAJ", brand=None):
+        """İYS already holds this consent (written long ago: it is not in the 7-day changes feed)."""
+        with self._lock:
+            self.consents[(brand or min(self.brands), recipient, "BIREYSEL", type_)] = {
+                "status": status,
+                "source": source,
+                "consentDate": consent_date.astimezone(IST),
+                "transactionId": hashlib.sha256(recipient.encode()).hexdigest(),
+            }
 
     def expire_tokens(self):
         self.tokens.clear()
@@ -196,6 +208,14 @@ class FakeIys:
                 match = re.fullmatch(r"/sps/(\d+)/brands/(\d+)/consents/request", self.path)
                 if match:
                     return self._add_many(int(match[1]), int(match[2]), body)
+                match = re.fullmatch(
+                    r"/sps/(\d+)/brands/(\d+)/consents/(BIREYSEL|TACIR)/status/(MESAJ|ARAMA|EPOSTA)", self.path
+                )
+                if match:
+                    return self._onay_among(int(match[1]), int(match[2]), match[3], match[4], body)
+                match = re.fullmatch(r"/sps/(\d+)/brands/(\d+)/consents/status", self.path)
+                if match:
+                    return self._status(int(match[1]), int(match[2]), body)
                 return self._error(404, "H404", "not found")
 
             def do_GET(self):
@@ -268,6 +288,43 @@ class FakeIys:
                 if status != 200:
                     return self._error(status, result["code"], result["message"])
                 return self._send(200, result)
+
+            def _onay_among(self, iys_code, brand, rtype, type_, body):
+                """C5: the recipients of the request that İYS holds in ONAY."""
+                if not self._check_path(iys_code, brand):
+                    return
+                recipients = (body or {}).get("recipients") or []
+                if not recipients:
+                    return self._error(422, "H168", "Alıcı listesi boş olmamalıdır.")
+                if len(recipients) > fake.status_batch_limit:
+                    return self._error(400, "H127", f"En fazla {fake.status_batch_limit} alıcı sorgulanabilir.")
+                fake.status_queries += 1
+                onay = [
+                    r for r in recipients if (fake.consents.get((brand, r, rtype, type_)) or {}).get("status") == "ONAY"
+                ]
+                return self._send(200, {"list": onay})
+
+            def _status(self, iys_code, brand, body):
+                """C4: one consent's current record; 404 when İYS holds none (iys.md §5.4)."""
+                if not self._check_path(iys_code, brand):
+                    return
+                body = body or {}
+                key = (brand, body.get("recipient"), body.get("recipientType", "BIREYSEL"), body.get("type"))
+                current = fake.consents.get(key)
+                if current is None:
+                    return self._error(404, "H404", "Kayıt bulunamadı.")
+                return self._send(
+                    200,
+                    {
+                        "recipient": key[1],
+                        "recipientType": key[2],
+                        "type": key[3],
+                        "status": current["status"],
+                        "source": current["source"],
+                        "consentDate": current["consentDate"].strftime(FMT),
+                        "transactionId": current["transactionId"],
+                    },
+                )
 
             def _add_many(self, iys_code, brand, body):
                 if not self._check_path(iys_code, brand):

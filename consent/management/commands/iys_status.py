@@ -19,3 +19,11 @@ class Command(BaseCommand):
         self.stdout.write(f"last pull: {pulled}")
         if status.errors_by_code:
             self.stdout.write("errors: " + ", ".join(f"{k}: {v}" for k, v in sorted(status.errors_by_code.items())))
+        for backfill in status.backfills:
+            starts = local(backfill.starts_at).strftime("%Y-%m-%d %H:%M")
+            self.stdout.write(
+                f"backfill ({backfill.account.name}): {backfill.state} {backfill.percent}%, "
+                f"{backfill.processed} of {backfill.total} contacts (starts {starts})"
+                + (f"; last error: {backfill.last_error}" if backfill.last_error else "")
+            )
+        self.stdout.write(f"ONAY awaiting İYS confirmation: {status.awaiting_iys}")
