@@ -3,17 +3,32 @@ ledger service); the history also shows inline on a contact's page."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consent.iys.status import iys_status
-from consent.models import BackfillState, Consent, ConsentChange, IysBackfill, IysSubmission, SubmissionState
+from consent.models import (
+    BackfillState,
+    Consent,
+    ConsentChange,
+    ConsentSource,
+    IysBackfill,
+    IysSubmission,
+    RecipientType,
+    SubmissionState,
+)
+from consent.selectors import IysGate, iys_gate
+from consent.services import subscription_change
+from contacts.models import Contact, SmsSubscription
+from contacts.parsers import Rejection
 from contacts.phones import to_e164
 
 
@@ -35,16 +50,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         if not term:
             return queryset, False
         return queryset.filter(**{f"{self.recipient_lookup}__in": {term.lower(), to_e164(term) or term}}), False
-
-
-@admin.register(Consent)
-class ConsentAdmin(ReadOnlyAdmin):
-    list_display = ["recipient", "type", "recipient_type", "status", "consent_date", "source", "contact", "updated_at"]
-    list_filter = ["type", "status", "recipient_type", "source"]
-    list_select_related = ["contact"]
-    search_fields = ["recipient"]
-    search_help_text = _("Exact phone (any format) or email.")
-    raw_id_fields = ["contact"]
 
 
 # What a history row shows, in the history list and inline on a contact's page.
@@ -182,3 +187,79 @@ class IysStatusAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return HttpResponseRedirect(reverse("admin:consent_iysbackfill_changelist"))
+
+
+class SubscriptionChangeForm(forms.Form):
+    """The evidence a subscription change needs: it is a MESAJ consent change (product.md)."""
+
+    subscribed = forms.TypedChoiceField(
+        label=_("SMS subscription"),
+        choices=[("1", _("Subscribed (ONAY)")), ("0", _("Not subscribed (RET)"))],
+        coerce=lambda value: value == "1",
+    )
+    source = forms.ChoiceField(
+        label=_("Where the consent was collected"),
+        choices=[(value, f"{label} ({value})") for value, label in ConsentSource.choices if value.startswith("HS_")],
+        help_text=_("The evidence İYS asks for. HS_KARAR (the brand's decision) is for RET only."),
+    )
+    consent_date = forms.DateTimeField(
+        label=_("Consent date"),
+        help_text=_("When the recipient gave or withdrew consent (Europe/Istanbul), not in the future."),
+        input_formats=["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"],
+    )
+    recipient_type = forms.ChoiceField(label=_("Recipient type"), choices=RecipientType.choices)
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "type", "recipient_type", "status", "consent_date", "source", "contact", "updated_at"]
+    list_filter = ["type", "status", "recipient_type", "source"]
+    list_select_related = ["contact"]
+    search_fields = ["recipient"]
+    search_help_text = _("Exact phone (any format) or email.")
+    raw_id_fields = ["contact"]
+
+    def get_urls(self):
+        return [
+            path(
+                "subscription/<int:contact_id>/",
+                self.admin_site.admin_view(self.subscription_view),
+                name="consent_subscription_change",
+            )
+        ] + super().get_urls()
+
+    def subscription_view(self, request, contact_id):
+        if not request.user.has_perm("consent.add_consentchange"):
+            raise PermissionDenied
+        contact = get_object_or_404(Contact, pk=contact_id)
+        initial = {
+            "subscribed": "0" if contact.sms_subscription == SmsSubscription.SUBSCRIBED else "1",
+            "consent_date": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+            "source": ConsentSource.HS_WEB,
+        }
+        form = SubscriptionChangeForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            result = subscription_change(contact=contact, acting_user=request.user, **form.cleaned_data)
+            if isinstance(result, Rejection):
+                form.add_error(None, result.reason)
+            else:
+                if result == "unchanged":
+                    text = _("Nothing changed: the ledger already holds this status, or a later consent date.")
+                    self.message_user(request, text, messages.WARNING)
+                else:
+                    text = _("Recorded in the consent ledger; the SMS subscription follows it.")
+                    if contact.phone.startswith("+90") and iys_gate() == IysGate.SYNC:
+                        text = _(
+                            "Recorded in the consent ledger and queued for İYS (Sync mode); "
+                            "the SMS subscription follows it."
+                        )
+                    self.message_user(request, text, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:contacts_contact_change", args=[contact.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change the SMS subscription of %(contact)s") % {"contact": contact},
+            "opts": Contact._meta,
+            "original": contact,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/consent/subscription_change.html", context)

@@ -137,14 +137,21 @@ def _parse(text: str, *, now: datetime, recipient_parser) -> IysLine | Rejection
     moment = parse_timestamp(fields[3], now=now)
     if isinstance(moment, Rejection):
         return moment
-    if source == "HS_2015" and moment != IYS_START:
-        return Rejection("a consent with platform HS_2015 must have the date 01.05.2015 00:00:00")
-    if source == "HS_KARAR" and status != "RET":
-        return Rejection("the platform HS_KARAR (the brand's own decision) is only allowed with RET")
+    if problem := source_problem(source, status, moment):
+        return Rejection(problem)
     external_id = fields[4] if len(fields) == 5 and fields[4] else None
     if external_id and len(external_id) > 191:
         return Rejection("the externalId is longer than 191 characters")
     return IysLine(recipient=recipient, source=source, status=status, consent_date=moment, external_id=external_id)
+
+
+def source_problem(source: str, status: str, moment: datetime) -> str:
+    """İYS's rules tying a source to the status and date (iys.md §8); empty when none is broken."""
+    if source == "HS_2015" and moment != IYS_START:
+        return "a consent with platform HS_2015 must have the date 01.05.2015 00:00:00"
+    if source == "HS_KARAR" and status != "RET":
+        return "the platform HS_KARAR (the brand's own decision) is only allowed with RET"
+    return ""
 
 
 def _iys_email(value: str) -> str | Rejection:

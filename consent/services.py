@@ -21,7 +21,7 @@ from consent.models import (
     RecipientType,
     SubmissionState,
 )
-from consent.parsers import IYS_START
+from consent.parsers import IYS_START, source_problem
 from contacts.bulk import insert_objects, insert_rows, update_rows
 from contacts.models import Contact, SmsSubscription
 from contacts.parsers import Rejection
@@ -31,6 +31,7 @@ from providers.models import ProviderAccount
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 PHONE_TYPES = (ConsentType.MESAJ, ConsentType.ARAMA)
 STATUSES = frozenset(ConsentStatus.values)
+SOURCES = frozenset(ConsentSource.values)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,10 @@ def _check(change: ConsentInput, now: datetime) -> Rejection | None:
         return Rejection("the consent date is in the future")
     if change.consent_date < IYS_START:
         return Rejection("the consent date is before 01.05.2015")
+    if change.source not in SOURCES:
+        return Rejection(f"unknown consent source {change.source}")
+    if problem := source_problem(change.source, change.status, change.consent_date):
+        return Rejection(problem)
     return None
 
 
@@ -237,3 +242,32 @@ def consent_opt_out_by_reply(*, recipients: list[str], origin_ref: str) -> list[
         for r in recipients
     ]
     return consent_apply(changes=changes, origin=ChangeOrigin.INBOUND)
+
+
+def subscription_change(
+    *, contact: Contact, subscribed: bool, source: str, consent_date: datetime, acting_user=None, recipient_type=None
+) -> str | Rejection:
+    """A marketer switches a contact's SMS subscription: that is a MESAJ consent change, so it
+    needs its evidence (source and date), goes into the ledger (which sets the subscription) and,
+    for +90 numbers in Sync mode, to İYS (product.md: one truth, two views)."""
+    if not contact.phone:
+        return Rejection("the contact has no mobile phone: there is nothing to subscribe")
+    if source.startswith("IYS_"):
+        return Rejection("IYS_* sources are İYS's own (a citizen acting at İYS); choose where the brand collected it")
+    [result] = consent_apply(
+        changes=[
+            ConsentInput(
+                recipient=contact.phone,
+                type=ConsentType.MESAJ,
+                status=ConsentStatus.ONAY if subscribed else ConsentStatus.RET,
+                consent_date=consent_date,
+                source=source,
+                recipient_type=recipient_type or RecipientType.BIREYSEL,
+                contact_id=contact.pk,
+                origin_ref=f"contact {contact.pk} page",
+            )
+        ],
+        origin=ChangeOrigin.ADMIN,
+        acting_user=acting_user,
+    )
+    return result

@@ -4,7 +4,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
@@ -48,7 +50,19 @@ class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
     list_per_page = 50
     ordering = ["-pk"]
     # The SMS subscription is one view of the MESAJ consent: it changes through the consent ledger.
-    readonly_fields = ["sms_subscription", "created_at", "updated_at"]
+    readonly_fields = ["sms_subscription_with_link", "created_at", "updated_at"]
+    exclude = ["sms_subscription"]
+
+    @admin.display(description=_("SMS subscription"))
+    def sms_subscription_with_link(self, obj):
+        value = obj.get_sms_subscription_display()
+        if not obj.pk or not obj.phone:
+            return value
+        try:  # the consent app's page asks for the evidence; contacts does not import consent
+            url = reverse("admin:consent_subscription_change", args=[obj.pk])
+        except NoReverseMatch:
+            return value
+        return format_html('{} · <a href="{}">{}</a>', value, url, _("Change (with its consent evidence)"))
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
