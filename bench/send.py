@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--limited", type=int, default=15_000, help="messages in the 500/s rate-limited run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--preview-only", action="store_true", help="measure the audience preview (3 runs) and stop")
     args = parser.parse_args()
     admin_url = os.environ.get("DATABASE_URL", "")
     if not admin_url.startswith("postgres") or not os.environ.get("REDIS_URL"):
@@ -109,7 +110,7 @@ def main() -> None:
             ],
         )
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum would after a bulk load
     print(f"  setup: {n:,} contacts with MESAJ ONAY in {time.perf_counter() - started:.1f} s")
     ProviderAccount.objects.create(name="İYS", connector="iys", channel="iys", settings={"mode": "sync"})
     fake = FakeInfobip().start()
@@ -120,13 +121,20 @@ def main() -> None:
     )
 
     campaign = campaign_create(name="bench", kind="newsletter", account=account, text="Merhaba {{name}}, indirim!")
-    t = time.perf_counter()
-    preview = campaign_preview(campaign)
-    preview_s = time.perf_counter() - t
+    timings = []
+    for _run in range(3 if args.preview_only else 1):
+        t = time.perf_counter()
+        preview = campaign_preview(campaign)
+        timings.append(time.perf_counter() - t)
+    preview_s = sorted(timings)[len(timings) // 2]  # the median
     print(
         f"  preview of {preview.audience:,} contacts: {preview_s:.2f} s "
         f"(target < 2 s: {'met' if preview_s < 2 else 'NOT met'}); {preview.sendable:,} recipients"
+        + (f"; runs: {', '.join(f'{x:.2f}' for x in timings)} s" if len(timings) > 1 else "")
     )
+    if args.preview_only:
+        fake.stop()
+        return
 
     env = dict(os.environ, TESTING="0")
     workers = [

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from channels_sms.encoding import Segmentation, count_segments, profile_for
 from channels_sms.models import Audience, Campaign, Message, MessageStatus
 from channels_sms.rendering import contact_values, render
-from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions
+from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions, exclusion_counts
 from contacts.models import Contact
 from providers.base import Channel
 
@@ -69,12 +69,7 @@ def campaign_preview(campaign: Campaign) -> Preview:
     """What sending now would do: recipients, exclusions by reason (the sending rule's own
     counts), the text for a sample contact, segments and cost."""
     connector = campaign.account.connector_instance()
-    counts = dict(
-        audience_with_exclusions(campaign_audience(campaign), kind=campaign.kind, channel=campaign.channel)
-        .order_by()
-        .values_list("exclusion")
-        .annotate(n=Count("pk"))
-    )
+    counts = exclusion_counts(campaign_audience(campaign), kind=campaign.kind, channel=campaign.channel)
     sendable = counts.pop(SENDABLE, 0)
     labels = dict(Exclusion.choices)
     exclusions = [(code, str(labels.get(code, code)), n) for code, n in sorted(counts.items(), key=lambda x: -x[1])]

@@ -271,6 +271,8 @@ CONTACT_ADMIN_INLINES = ["consent.admin.ConsentHistoryInline", "channels_sms.adm
 
 # An İYS batch claimed by a worker that has not finished sending it for this long is sent again
 # (İYS answers H174 for what had gone through, which counts as confirmed).
+# Work memory for whole-audience counts (previews): see config.db.tuned_for_counting
+AGGREGATE_WORK_MEM = env.str("AGGREGATE_WORK_MEM", default="64MB")
 IYS_CLAIM_TIMEOUT_SECONDS = env.int("IYS_CLAIM_TIMEOUT_SECONDS", default=600)
 # The backfill's pace: batches of 100 contacts per run of the 5-minute task (C5 + a few C4 each)
 IYS_BACKFILL_BATCHES_PER_RUN = env.int("IYS_BACKFILL_BATCHES_PER_RUN", default=50)

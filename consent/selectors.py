@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, TextChoices, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from config.db import tuned_for_counting
 from consent.models import Consent, ConsentStatus, ConsentType, MessageKind, RecipientType
 from contacts.models import Contact, PhoneStatus, SmsSubscription, WhatsAppConsent
 from providers.base import Channel
@@ -97,7 +98,8 @@ def exclusion_counts(queryset: QuerySet[Contact] | None = None, *, kind: str, ch
         .values_list("exclusion")
         .annotate(n=Count("pk"))
     )
-    return dict(rows)
+    with tuned_for_counting():
+        return dict(rows)
 
 
 def is_sendable(*, contact_id: int, kind: str, channel: str) -> tuple[bool, str]:
