@@ -35,7 +35,7 @@ from providers.base import (
     SendResult,
     TransportError,
 )
-from providers.sms import CONNECT_TIMEOUT, READ_TIMEOUT, SmsAccountForm, post
+from providers.sms import CONNECT_TIMEOUT, READ_TIMEOUT, SmsAccountForm, post, retry_after
 
 DEFAULT_XML_URL = "https://service.jetsms.com.tr/SMS-Web8/xmlsms"
 DEFAULT_SOAP_URL = "https://api.jetsms.com.tr/ws/soapSMS.asmx"
@@ -123,6 +123,8 @@ class JetSmsConnector(MessagingConnector):
         session.headers["Content-Type"] = "text/xml; charset=utf-8"
         for sender, group in by_sender.items():
             response = post(session, self.xml_url, data=self._send_body(sender, group).encode("utf-8"))
+            if response.status_code == 429:  # nothing was taken: safe to send again later
+                raise SendError("JetSMS: too many requests", code="429", retry_after=retry_after(response, 30))
             if response.status_code >= 500:
                 raise SendError(
                     f"JetSMS server error {response.status_code}", code=str(response.status_code), maybe_sent=True

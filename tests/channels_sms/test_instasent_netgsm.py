@@ -5,10 +5,11 @@ import json
 
 import pytest
 from django.db.models import Count
+from django.utils import timezone
 
 from channels_sms.models import Message, MessageStatus
 from channels_sms.polling import poll_reports
-from channels_sms.services import campaign_create, campaign_start
+from channels_sms.services import campaign_create, campaign_dispatch, campaign_start
 from consent.models import Consent, ConsentChange
 from contacts.models import Contact
 from providers.services import account_check, account_install
@@ -101,7 +102,7 @@ def test_netgsm_checks_iys_by_filter_and_reports_come_by_polling(netgsm, iys_syn
     )
     check = account_check(account_id=account.pk)
     assert check.ok and "MARKA" in check.message
-    phones = ["+905320000005", "+905320000001", "+905320000002", "+905320000009", "+905320000077"]
+    phones = ["+905320000005", "+905320000001", "+905320000002", "+905320000003", "+905320000009", "+905320000077"]
     for phone in phones:
         record_onay(ContactFactory(phone=phone))
     netgsm.ret_numbers.add("5320000077")  # our ledger says ONAY, İYS says RET
@@ -116,6 +117,7 @@ def test_netgsm_checks_iys_by_filter_and_reports_come_by_polling(netgsm, iys_syn
         "+905320000005": MessageStatus.DELIVERED,
         "+905320000001": MessageStatus.UNDELIVERED,
         "+905320000002": MessageStatus.EXPIRED,
+        "+905320000003": MessageStatus.REJECTED,
         "+905320000009": MessageStatus.SENT,  # still waiting at the operator
         "+905320000077": MessageStatus.REJECTED,
     }
@@ -136,3 +138,22 @@ def test_netgsm_configuration_errors_are_said_plainly(netgsm, django_capture_on_
     send(account, "transactional", django_capture_on_commit_callbacks)
     message = Message.objects.get()
     assert message.status == MessageStatus.FAILED and "password" in message.reason
+
+
+@pytest.mark.django_db
+def test_netgsm_sending_limit_is_retried_later_and_sends_once(netgsm, django_capture_on_commit_callbacks):
+    account = account_install(
+        name="Netgsm",
+        connector="netgsm",
+        values={"base_url": netgsm.url, "usercode": netgsm.usercode, "password": netgsm.password, "sender": "MARKA"},
+    )
+    ContactFactory(phone="+905320000005")
+    netgsm.fail_next_with_limit = 1  # code 80: Netgsm's "too many"
+    campaign = send(account, "transactional", django_capture_on_commit_callbacks)
+    message = Message.objects.get()
+    assert message.status == MessageStatus.PENDING and "limit" in message.reason
+    assert 55 < (message.next_attempt_at - timezone.now()).total_seconds() <= 60
+    Message.objects.update(next_attempt_at=timezone.now())
+    campaign_dispatch(campaign_id=campaign.pk)
+    assert Message.objects.get().status == MessageStatus.QUEUED
+    assert netgsm.recipients() == {"5320000005": 1}

@@ -94,13 +94,18 @@ def test_jetsms_same_text_goes_as_one_smmgsd_request(jetsms, django_capture_on_c
 
 
 @pytest.mark.django_db
-def test_jetsms_system_error_is_retried_and_sends_once(jetsms, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize(
+    ("control", "reason"), [("fail_next_with_90", "system error"), ("fail_next_with_429", "too many")]
+)
+def test_jetsms_system_error_and_429_are_retried_and_send_once(
+    jetsms, django_capture_on_commit_callbacks, control, reason
+):
     account = install(jetsms)
     ContactFactory(phone="+905320000005")
-    jetsms.fail_next_with_90 = 1
+    setattr(jetsms, control, 1)
     campaign = send(account, "transactional", django_capture_on_commit_callbacks, text="Merhaba")
     message = Message.objects.get()
-    assert message.status == MessageStatus.PENDING and message.attempts == 1 and "system error" in message.reason
+    assert message.status == MessageStatus.PENDING and message.attempts == 1 and reason in message.reason
     assert 25 < (message.next_attempt_at - timezone.now()).total_seconds() <= 30  # "retry after 30 s" (§2)
     Message.objects.update(next_attempt_at=timezone.now())  # the 30 s have passed
     campaign_dispatch(campaign_id=campaign.pk)

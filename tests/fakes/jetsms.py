@@ -31,6 +31,7 @@ class FakeJetSms:
         self.requests: list[dict] = []
         self.fail_next_with_90 = 0  # system error: nothing sent
         self.fail_next_with_503 = 0
+        self.fail_next_with_429 = 0  # a gateway in front of JetSMS throttling us
         self._ids = itertools.count(7_000_001)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -163,6 +164,9 @@ class FakeJetSms:
                         if fake.fail_next_with_503:
                             fake.fail_next_with_503 -= 1
                             return self._reply(503, "Service Unavailable", "text/plain")
+                        if fake.fail_next_with_429:
+                            fake.fail_next_with_429 -= 1
+                            return self._reply(429, "Too Many Requests", "text/plain")
                     return self._reply(200, fake.send(raw), "text/plain; charset=utf-8")
                 if self.path == "/ws/soapSMS.asmx":
                     code, text = fake.soap(raw)

@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MAGIC = {"0001": ("12", "105"), "0002": ("2", "111"), "0009": ("0", "0")}  # status, errorCode
+MAGIC = {"0001": ("12", "105"), "0002": ("2", "111"), "0003": ("3", "0"), "0009": ("0", "0")}  # status, errorCode
 
 
 class FakeNetgsm:
@@ -22,6 +22,7 @@ class FakeNetgsm:
         self.ret_numbers: set[str] = set()  # İYS says RET for these (10-digit national numbers)
         self.jobs: dict[str, list[dict]] = {}
         self.requests: list[dict] = []
+        self.fail_next_with_limit = 0  # 406 code 80: Netgsm's own "too many" answer (its 429)
         self._ids = itertools.count(1_000_001)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -83,6 +84,9 @@ class FakeNetgsm:
                 if not self._auth():
                     return
                 body = json.loads(raw)
+                if self.path == "/sms/rest/v2/send" and fake.fail_next_with_limit > 0:
+                    fake.fail_next_with_limit -= 1
+                    return self._reply(406, {"code": "80", "description": "Gönderim sınır aşımı"})
                 if self.path == "/sms/rest/v2/send":
                     if body.get("msgheader") not in fake.headers:
                         return self._reply(406, {"code": "40", "description": "Mesaj başlığı tanımlı değil"})
