@@ -54,6 +54,9 @@ FIELDS = [
 ]
 
 
+WRITABLE = frozenset(FIELDS)
+
+
 def moves_forward(current: str, new: str) -> bool:
     return RANK[new] > RANK[current]
 
@@ -62,15 +65,20 @@ def moves_forward(current: str, new: str) -> bool:
 def messages_update(updates: dict[int, dict]) -> int:
     """Apply `updates` (message id → field values). A "status" value is applied only when it moves
     forward; the other fields are always written (text, segments, the claim being released).
-    Returns how many statuses moved."""
+    Returns how many statuses moved. Only the fields a change names are written: rows with the
+    same set of fields go in one UPDATE (a dispatcher's batch is one or two such sets)."""
     if not updates:
         return 0
     now = timezone.now()
     current = {
         row["id"]: row
-        for row in Message.objects.select_for_update().filter(pk__in=list(updates)).order_by("pk").values("id", *FIELDS)
+        for row in Message.objects.select_for_update()
+        .filter(pk__in=list(updates))
+        .order_by("pk")
+        .values("id", "status", "done_at", "provider_id")
     }
-    rows, moved = [], 0
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    moved = 0
     for pk, change in updates.items():
         row = current.get(pk)
         if row is None:
@@ -78,19 +86,21 @@ def messages_update(updates: dict[int, dict]) -> int:
         change = dict(change)
         status = change.pop("status", None)
         if status is not None and moves_forward(row["status"], status):
-            row["status"] = status
+            change["status"] = status
             moved += 1
             if status in FINAL and not row["done_at"]:
-                row["done_at"] = change.pop("done_at", None) or now
+                change["done_at"] = change.get("done_at") or now
         elif status is not None:
             for field in ("reason", "raw_status", "done_at"):
                 change.pop(field, None)  # they describe a status that did not apply
         if row["provider_id"] and change.get("provider_id") == "":
             change.pop("provider_id")
-        row.update(change)
-        row["updated_at"] = now
-        rows.append(row)
-    update_rows(Message, rows, FIELDS)
+        change["updated_at"] = now
+        if unknown := set(change) - WRITABLE:
+            raise ValueError(f"messages_update cannot write {sorted(unknown)}")
+        groups.setdefault(tuple(sorted(change)), []).append({"id": pk, **change})
+    for fields, rows in groups.items():
+        update_rows(Message, rows, list(fields))
     return moved
 
 

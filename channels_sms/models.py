@@ -176,6 +176,8 @@ class Message(models.Model):
                 fields=["campaign", "id"], name="message_claimable", condition=Q(status="pending", claim__isnull=True)
             ),
             models.Index(fields=["created_at"], name="message_created"),
+            # a batch's rows by its claim: only messages in flight are in this index
+            models.Index(fields=["claim"], name="message_claimed", condition=Q(claim__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -289,8 +289,22 @@ def messages_claim(*, campaign_id: int | None = None, ids: list[int] | None = No
         candidates.filter(campaign_id=campaign_id) if campaign_id is not None else candidates.filter(pk__in=ids or [])
     )
     with transaction.atomic():
-        if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True)
+        if connection.vendor == "postgresql":
+            # one statement: rows other workers hold are skipped (SKIP LOCKED), the first `limit` of
+            # the others claimed; ARRAY(…) runs the pick once, then the update goes by primary key
+            pick, params = (
+                candidates.select_for_update(skip_locked=True)
+                .order_by("pk")
+                .values("pk")[:limit]
+                .query.sql_with_params()
+            )
+            table = connection.ops.quote_name(Message._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET claim = %s, claimed_at = %s WHERE id = ANY(ARRAY({pick}))",  # noqa: S608
+                    [claim, now, *params],
+                )
+                return claim if cursor.rowcount else None
         picked = list(candidates.order_by("pk").values_list("pk", flat=True)[:limit])
         if not picked:
             return None
@@ -395,7 +409,8 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: s
     if outbound:
         ratelimit.wait_for(f"account:{account.pk}", count=len(outbound), rate=connector.rate_limit)
         ids = [int(m.key.rpartition("-")[2]) for m in outbound]
-        Message.objects.filter(pk__in=ids, claim=claim).update(handed_at=timezone.now())
+        if not connector.idempotent:  # a stopped worker's batch is then never sent twice (stale claims)
+            Message.objects.filter(pk__in=ids, claim=claim).update(handed_at=timezone.now())
         attempts = {row["pk"]: row["attempts"] for row in rows}
         try:
             results = connector.send_batch(outbound, webhook_url=account.webhook_url if connector.has_webhook else "")

@@ -84,6 +84,7 @@ class FakeInfobip:
         self.api_key = api_key
         self.report_delay = report_delay
         self.response_delay = 0.0  # seconds before answering a send (worker-kill tests)
+        self.in_flight = 0  # send requests received and not answered yet
         self.fail_next_with_429 = 0
         self.fail_next_with_500_after_accepting = 0
         self.accepted: dict[str, dict] = {}  # messageId -> the message as sent
@@ -271,13 +272,19 @@ class FakeInfobip:
                 if fake.fail_next_with_429 > 0:
                     fake.fail_next_with_429 -= 1
                     return self._reply(429, _error("E429", "Too many requests sent."), {"Retry-After": "1"})
-                if fake.response_delay:
-                    time.sleep(fake.response_delay)
-                code, answer = fake._send(body)
-                if code == 200 and fake.fail_next_with_500_after_accepting > 0:
-                    fake.fail_next_with_500_after_accepting -= 1
-                    return self._reply(500, _error("E500", "Something went wrong."))
-                self._reply(code, answer)
+                with fake._lock:
+                    fake.in_flight += 1
+                try:
+                    if fake.response_delay:
+                        time.sleep(fake.response_delay)
+                    code, answer = fake._send(body)
+                    if code == 200 and fake.fail_next_with_500_after_accepting > 0:
+                        fake.fail_next_with_500_after_accepting -= 1
+                        return self._reply(500, _error("E500", "Something went wrong."))
+                    self._reply(code, answer)
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
 
         return Handler
 
