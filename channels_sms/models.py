@@ -126,13 +126,29 @@ class Message(models.Model):
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.SMS)
     kind = models.CharField(_("kind"), max_length=20, choices=MessageKind.choices)
     campaign = models.ForeignKey(
-        Campaign, verbose_name=_("campaign"), null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_index=False,  # message_campaign_status leads with it: every index costs each message write
     )
     contact = models.ForeignKey(
-        Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,  # message_contact_created leads with it
     )
     account = models.ForeignKey(
-        ProviderAccount, verbose_name=_("provider account"), on_delete=models.PROTECT, related_name="messages"
+        ProviderAccount,
+        verbose_name=_("provider account"),
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_index=False,  # message_provider_id leads with it
     )
     to = models.CharField(_("to"), max_length=32)
     sender = models.CharField(_("sender"), max_length=15, blank=True, default="")
@@ -170,14 +186,13 @@ class Message(models.Model):
             models.Index(fields=["campaign", "status"], name="message_campaign_status"),
             models.Index(fields=["contact", "created_at"], name="message_contact_created"),
             models.Index(fields=["account", "provider_id"], name="message_provider_id"),
-            models.Index(fields=["status", "claimed_at"], name="message_pending_claims", condition=Q(status="pending")),
             # the dispatcher's claim: ORDER BY id LIMIT n over a campaign's unclaimed pending rows only
             models.Index(
                 fields=["campaign", "id"], name="message_claimable", condition=Q(status="pending", claim__isnull=True)
             ),
             models.Index(fields=["created_at"], name="message_created"),
-            # a batch's rows by its claim: only messages in flight are in this index
-            models.Index(fields=["claim"], name="message_claimed", condition=Q(claim__isnull=False)),
+            # a batch's rows by its claim, and stale claims by their age: only messages in flight are in it
+            models.Index(fields=["claim", "claimed_at"], name="message_claimed", condition=Q(claim__isnull=False)),
         ]
 
     def __str__(self) -> str:

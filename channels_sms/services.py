@@ -28,6 +28,7 @@ from channels_sms.encoding import count_segments, normalise, profile_for
 from channels_sms.models import Audience, Campaign, CampaignStatus, Message, MessageStatus, message_key
 from channels_sms.rendering import contact_values, render
 from channels_sms.selectors import campaign_audience
+from config.db import tuned_for_counting
 from consent.models import MessageKind, RecipientType
 from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions, sendable
 from contacts.models import Contact
@@ -98,7 +99,8 @@ def campaign_start(*, campaign_id: int, acting_user=None, now=None) -> Campaign:
             campaign.status = CampaignStatus.SCHEDULED
             campaign.save(update_fields=["status"])
             return campaign
-        created, excluded = _materialise(campaign, now)
+        with tuned_for_counting():  # the exclusion counts and the INSERT … SELECT pass over the whole audience
+            created, excluded = _materialise(campaign, now)
         campaign.status = CampaignStatus.SENDING
         campaign.started_at = now
         campaign.message_count = created
