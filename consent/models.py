@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -197,6 +198,9 @@ class IysSubmission(models.Model):
 
     change = models.OneToOneField(ConsentChange, on_delete=models.PROTECT, related_name="iys_submission")
     account = models.ForeignKey("providers.ProviderAccount", on_delete=models.CASCADE, related_name="+")
+    # the change's recipient, copied: the push holds back a recipient while İYS processes an earlier
+    # change of theirs, and finds those in flight by this column alone
+    recipient = models.CharField(_("recipient"), max_length=265, blank=True, default="", editable=False)
     state = models.CharField(_("state"), max_length=10, choices=SubmissionState.choices)
     deadline = models.DateTimeField(_("deadline"), help_text=_("3 business days after the consent date."))
     skip_reason = models.CharField(_("skipped because"), max_length=200, blank=True, default="")
@@ -219,6 +223,9 @@ class IysSubmission(models.Model):
         indexes = [
             models.Index(fields=["state", "deadline"], name="iyssubmission_queue_idx"),
             models.Index(fields=["request_id"], name="iyssubmission_request_idx"),
+            models.Index(
+                fields=["account", "recipient"], name="iyssubmission_inflight_idx", condition=Q(state="submitted")
+            ),
         ]
 
     def __str__(self) -> str:

@@ -176,6 +176,7 @@ def queue_for_iys(rows: list[dict], change_ids: list[int], now) -> None:
             {
                 "change_id": change_id,
                 "account_id": account_id,
+                "recipient": row["recipient"],
                 "state": SubmissionState.SKIPPED if reason else SubmissionState.PENDING,
                 "deadline": add_business_days(row["consent_date"], 3),
                 "skip_reason": reason,
