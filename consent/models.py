@@ -197,7 +197,9 @@ class IysSubmission(models.Model):
     append-only); this row moves pending → submitted → confirmed | rejected | retrying | skipped."""
 
     change = models.OneToOneField(ConsentChange, on_delete=models.PROTECT, related_name="iys_submission")
-    account = models.ForeignKey("providers.ProviderAccount", on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        "providers.ProviderAccount", on_delete=models.CASCADE, related_name="+", db_index=False
+    )  # every query filters by state first; an index per write costs more than it finds
     # the change's recipient, copied: the push holds back a recipient while İYS processes an earlier
     # change of theirs, and finds those in flight by this column alone
     recipient = models.CharField(_("recipient"), max_length=265, blank=True, default="", editable=False)
@@ -221,8 +223,13 @@ class IysSubmission(models.Model):
         verbose_name = _("İYS submission")
         verbose_name_plural = _("İYS submissions")
         indexes = [
-            models.Index(fields=["state", "deadline"], name="iyssubmission_queue_idx"),
-            models.Index(fields=["request_id"], name="iyssubmission_request_idx"),
+            # partial indexes: a submission that moves on leaves them instead of adding an entry
+            models.Index(
+                fields=["state", "deadline"],
+                name="iyssubmission_queue_idx",
+                condition=Q(state__in=["pending", "retrying"]),
+            ),
+            models.Index(fields=["request_id"], name="iyssubmission_request_idx", condition=Q(state="submitted")),
             models.Index(
                 fields=["account", "recipient"], name="iyssubmission_inflight_idx", condition=Q(state="submitted")
             ),

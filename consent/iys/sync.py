@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+import config.db  # noqa: F401  (registers the any_of lookup)
 from consent.iys.client import IysError, classify, iys_date, parse_iys_date
 from consent.models import ChangeOrigin, Consent, IysCursor, IysSubmission, SubmissionState
 from consent.services import ConsentInput, consent_apply
@@ -99,7 +100,7 @@ def iys_push(*, account: ProviderAccount, batch_size: int = 1000, max_batches: i
             response = client.add_consents(payload)
         except IysError as exc:
             state = SubmissionState.RETRYING if exc.kind == "retryable" else SubmissionState.REJECTED
-            IysSubmission.objects.filter(pk__in=[s["pk"] for s in batch]).update(
+            IysSubmission.objects.filter(pk__any_of=[s["pk"] for s in batch]).update(
                 state=state,
                 claim=None,
                 error_code=exc.code,
@@ -154,7 +155,6 @@ BATCH_FIELDS = (
 
 def _claim_batch(account, batch_size: int) -> list[dict]:
     now = timezone.now()
-    due = Q(state=SubmissionState.PENDING) | Q(state=SubmissionState.RETRYING, next_attempt_at__lte=now)
     # one index-ordered query per state (an OR across states would sort every open row), merged;
     # half a batch more than needed, for the recipients that must wait
     lookahead = batch_size + batch_size // 2
@@ -171,7 +171,7 @@ def _claim_batch(account, batch_size: int) -> list[dict]:
     # asynchronously, so a later change sent now could overtake it
     busy = set(
         IysSubmission.objects.filter(
-            account=account, state=SubmissionState.SUBMITTED, recipient__in={c[1] for c in candidates}
+            account=account, state=SubmissionState.SUBMITTED, recipient__any_of={c[1] for c in candidates}
         ).values_list("recipient", flat=True)
     )
     picked = []
@@ -184,9 +184,10 @@ def _claim_batch(account, batch_size: int) -> list[dict]:
         if len(picked) == batch_size:
             break
     token = uuid.uuid4()
-    IysSubmission.objects.filter(due, pk__in=picked, claim=None).update(claim=token, claimed_at=now)
+    due = Q(state=SubmissionState.PENDING) | Q(state=SubmissionState.RETRYING, next_attempt_at__lte=now)
+    IysSubmission.objects.filter(due, pk__any_of=picked, claim=None).update(claim=token, claimed_at=now)
     return list(
-        IysSubmission.objects.filter(pk__in=picked, claim=token).order_by("deadline", "pk").values(*BATCH_FIELDS)
+        IysSubmission.objects.filter(pk__any_of=picked, claim=token).order_by("deadline", "pk").values(*BATCH_FIELDS)
     )
 
 
@@ -258,6 +259,6 @@ def _confirm_consents(changes: list[tuple[int, str]], now) -> None:
     """A consent counts as İYS-confirmed while its current status is the one İYS now holds.
     `changes`: (consent id, the status İYS confirmed)."""
     for status in {status for _pk, status in changes}:
-        Consent.objects.filter(pk__in=[pk for pk, s in changes if s == status], status=status).update(
+        Consent.objects.filter(pk__any_of=[pk for pk, s in changes if s == status], status=status).update(
             iys_confirmed_at=now
         )
