@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+import config.db  # noqa: F401  (registers the any_of lookup)
 from channels_sms.models import Message, MessageStatus, message_pk
 from contacts.bulk import update_rows
 from providers.base import DeliveryReport, WebhookEvents
@@ -73,7 +74,7 @@ def messages_update(updates: dict[int, dict]) -> int:
     current = {
         row["id"]: row
         for row in Message.objects.select_for_update()
-        .filter(pk__in=list(updates))
+        .filter(pk__any_of=list(updates))
         .order_by("pk")
         .values("id", "status", "done_at", "provider_id")
     }
@@ -120,7 +121,7 @@ def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]
             account_id=account_id, provider_id__in=list(by_provider_id)
         ).values_list("pk", "provider_id"):
             by_pk[pk] = by_provider_id[provider_id]
-    known = dict(Message.objects.filter(pk__in=list(by_pk), account_id=account_id).values_list("pk", "to"))
+    known = dict(Message.objects.filter(pk__any_of=list(by_pk), account_id=account_id).values_list("pk", "to"))
     updates = {}
     for pk, report in by_pk.items():
         if pk not in known:

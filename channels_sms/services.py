@@ -368,7 +368,7 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: s
     contacts: dict[int, dict] = {}
     for (kind, channel), contact_ids in by_kind.items():
         for values in audience_with_exclusions(
-            Contact.objects.filter(pk__in=contact_ids), kind=kind, channel=channel
+            Contact.objects.filter(pk__any_of=contact_ids), kind=kind, channel=channel
         ).values("pk", "exclusion", "phone", "email", "external_id", "whatsapp_number", "attributes"):
             contacts[values.pop("pk")] = values
     labels = dict(Exclusion.choices)
@@ -412,7 +412,7 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: s
         ratelimit.wait_for(f"account:{account.pk}", count=len(outbound), rate=connector.rate_limit)
         ids = [int(m.key.rpartition("-")[2]) for m in outbound]
         if not connector.idempotent:  # a stopped worker's batch is then never sent twice (stale claims)
-            Message.objects.filter(pk__in=ids, claim=claim).update(handed_at=timezone.now())
+            Message.objects.filter(pk__any_of=ids, claim=claim).update(handed_at=timezone.now())
         attempts = {row["pk"]: row["attempts"] for row in rows}
         try:
             results = connector.send_batch(outbound, webhook_url=account.webhook_url if connector.has_webhook else "")
