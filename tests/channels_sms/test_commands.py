@@ -2,6 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from channels_sms.models import Campaign, Message
+from consent.selectors import Exclusion
 from tests.consent.factories import record_onay
 from tests.contacts.factories import ContactFactory, ContactListFactory
 
@@ -28,7 +29,7 @@ def test_send_campaign_for_a_list_previews_then_sends(infobip, infobip_account, 
         "--dry-run",
     )
     out = capsys.readouterr().out
-    assert "recipients 1" in out and "excluded: Not subscribed" in out and "dry run" in out
+    assert "recipients 1" in out and f"excluded: {Exclusion.NOT_SUBSCRIBED.label}" in out and "dry run" in out
     assert not infobip.accepted and Campaign.objects.count() == 1
     campaign = Campaign.objects.get()
     call_command("send_campaign", str(campaign.pk))

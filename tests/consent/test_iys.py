@@ -107,7 +107,7 @@ def test_connection_test_says_what_is_wrong_in_plain_words(fake_iys):
     wrong_password = account_check(account_id=install(fake_iys, password="nope").pk)
     assert not wrong_password.ok and "username or password is wrong" in wrong_password.message
     not_authorised = account_check(account_id=install(fake_iys, brand_code="799999").pk)
-    assert not not_authorised.ok and "authorise this solution partner" in not_authorised.message
+    assert not not_authorised.ok and "çözüm ortağını yetkilendirmeli" in not_authorised.message  # Turkish UI
     assert "Mutabakat" in not_authorised.message
 
 

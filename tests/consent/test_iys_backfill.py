@@ -169,8 +169,8 @@ def test_status_page_shows_backlog_errors_and_backfill_progress(fake_iys, client
     client.force_login(marketer)
     url = reverse("admin:consent_iysbackfill_changelist")
     page = client.get(url).content.decode()
-    assert "İYS status" in page and "Backlog" in page and "Scheduled" in page
-    assert "Start now" not in page  # marketers read; admins start
+    assert "İYS durumu" in page and "Bekleyen iş" in page and "Zamanlandı" in page  # Turkish UI
+    assert "Şimdi başlat" not in page  # marketers read; admins start
     admin = django_user_model.objects.create_superuser("root", password="pw")
     client.force_login(admin)
     backfill = backfill_for(account)
@@ -180,4 +180,4 @@ def test_status_page_shows_backlog_errors_and_backfill_progress(fake_iys, client
     assert backfill.starts_at <= timezone.now()
     backfill_run(account=account, max_batches=1)
     page = client.get(url).content.decode()
-    assert 'value="100"' in page and "3 of 3 contacts checked" in page
+    assert 'value="100"' in page and "3 kişiden 3 tanesi kontrol edildi" in page
