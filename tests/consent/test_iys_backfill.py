@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -25,20 +24,10 @@ from consent.services import ConsentInput, consent_apply
 from tests.consent.factories import record_onay
 from tests.consent.test_iys import install
 from tests.contacts.factories import ContactFactory
-from tests.fakes.iys import FakeIys
 
 pytestmark = pytest.mark.django_db
 IST = ZoneInfo("Europe/Istanbul")
 LONG_AGO = datetime(2020, 3, 1, 9, tzinfo=IST)
-
-
-@pytest.fixture
-def fake_iys():
-    cache.clear()
-    fake = FakeIys(iys_code=700100, brands=(700100,)).start()
-    yield fake
-    fake.stop()
-    cache.clear()
 
 
 def c5_calls(fake):

@@ -17,15 +17,6 @@ pytestmark = pytest.mark.django_db
 IST = ZoneInfo("Europe/Istanbul")
 
 
-@pytest.fixture
-def fake_iys():
-    cache.clear()
-    fake = FakeIys(iys_code=700100, brands=(700100,)).start()
-    yield fake
-    fake.stop()
-    cache.clear()
-
-
 def states():
     return dict(IysSubmission.objects.values_list("change__recipient", "state"))
 

@@ -11,9 +11,11 @@ import queue
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import requests
+
+from tests.fakes.base import FakeServer
 
 STATUSES = {
     "accepted": {
@@ -79,7 +81,7 @@ UNKNOWN_SUBSCRIBER = {
 MAGIC = {"0001": "undelivered", "0002": "expired", "0003": "rejected", "0016": "iys", "0009": "silent"}
 
 
-class FakeInfobip:
+class FakeInfobip(FakeServer):
     def __init__(self, *, api_key: str = "test-key", report_delay: float = 0.0):
         self.api_key = api_key
         self.report_delay = report_delay
@@ -97,25 +99,17 @@ class FakeInfobip:
         self.dlr_failures = 0
         self._lock = threading.Lock()
         self._dlr_queue: queue.Queue = queue.Queue()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(self._handler())
         self._poster = threading.Thread(target=self._post_reports, daemon=True)
         self._running = True
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
     def start(self):
-        self.thread.start()
         self._poster.start()
-        return self
+        return super().start()
 
     def stop(self):
         self._running = False
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
 
     # --- books ------------------------------------------------------------------------
     def recipients(self) -> Counter:

@@ -9,14 +9,18 @@ import json
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import requests
+
+from tests.fakes.base import FakeServer
 
 MAGIC = {"0001": "failed", "0002": "expired", "0003": "rejected"}
 
 
-class FakeInstasent:
+class FakeInstasent(FakeServer):
+    path_prefix = "/transactional/v1"
+
     def __init__(self, *, token: str = "insta-token"):  # noqa: S107
         self.token = token
         self.callback_url = ""  # what the admin pastes into Instasent's dashboard
@@ -25,22 +29,8 @@ class FakeInstasent:
         self.fail_next_with_429 = 0
         self._ids = iter(range(1, 10**9))
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(self._handler())
         self.posted = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/transactional/v1"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
     def recipients(self) -> Counter:
         return Counter(m["to"] for m in self.accepted.values())

@@ -13,15 +13,17 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
+
+from tests.fakes.base import FakeServer
 
 IST = ZoneInfo("Europe/Istanbul")
 FMT = "%Y-%m-%d %H:%M:%S"
 
 
-class FakeIys:
+class FakeIys(FakeServer):
     def __init__(self, *, iys_code=700100, brands=(700100,), username="api-user", password="api-pass"):  # noqa: S107
         self.iys_code = iys_code
         self.brands = set(brands)
@@ -44,21 +46,9 @@ class FakeIys:
         self.status_queries = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(self._handler())
 
     # --- lifecycle ---------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
     # --- test controls -----------------------------------------------------------------
     def citizen(

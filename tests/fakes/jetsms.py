@@ -10,10 +10,12 @@ import re
 import threading
 import xml.etree.ElementTree as ET
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree as SafeET
+
+from tests.fakes.base import FakeServer
 
 SOAP_NS = "http://tempuri.org/"
 ENVELOPE_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -22,7 +24,7 @@ SEQUENCES = {"0001": ["2", "3"], "0002": ["2", "4"], "0003": ["-1"], "0009": ["2
 NORMAL = ["2", "1"]
 
 
-class FakeJetSms:
+class FakeJetSms(FakeServer):
     def __init__(self, *, username="jetuser", password="secret", outboxes=("MARKA",), credit=1_000_000):  # noqa: S107
         self.username, self.password = username, password
         self.outboxes = set(outboxes)
@@ -34,13 +36,7 @@ class FakeJetSms:
         self.fail_next_with_429 = 0  # a gateway in front of JetSMS throttling us
         self._ids = itertools.count(7_000_001)
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._serve(self._handler())
 
     @property
     def xml_url(self) -> str:
@@ -49,14 +45,6 @@ class FakeJetSms:
     @property
     def soap_url(self) -> str:
         return f"{self.url}/ws/soapSMS.asmx"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
     def recipients(self) -> Counter:
         return Counter(m["gsmno"] for group in self.groups.values() for m in group)

@@ -10,12 +10,14 @@ import json
 import re
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.fakes.base import FakeServer
 
 MAGIC = {"0001": ("12", "105"), "0002": ("2", "111"), "0003": ("3", "0"), "0009": ("0", "0")}  # status, errorCode
 
 
-class FakeNetgsm:
+class FakeNetgsm(FakeServer):
     def __init__(self, *, usercode="8503000000", password="secret", headers=("MARKA",)):  # noqa: S107
         self.usercode, self.password = usercode, password
         self.headers = set(headers)
@@ -25,21 +27,7 @@ class FakeNetgsm:
         self.fail_next_with_limit = 0  # 406 code 80: Netgsm's own "too many" answer (its 429)
         self._ids = itertools.count(1_000_001)
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(self._handler())
 
     def recipients(self) -> Counter:
         return Counter(m["no"] for job in self.jobs.values() for m in job)

@@ -1,0 +1,28 @@
+"""What every fake provider shares: a real HTTP server on 127.0.0.1 (an ephemeral port) in a
+thread of the test process, started and stopped by the test."""
+
+from __future__ import annotations
+
+import threading
+from http.server import ThreadingHTTPServer
+
+
+class FakeServer:
+    path_prefix = ""  # the API's base path, part of the URL a connector is given
+
+    def _serve(self, handler_class) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{self.path_prefix}"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
