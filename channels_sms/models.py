@@ -88,6 +88,9 @@ class Campaign(models.Model):
     )
     message_count = models.IntegerField(_("messages"), default=0)
     excluded = models.JSONField(_("excluded at start"), default=dict, blank=True)
+    # the message rows are made in chunks of contacts (by id) while the first ones are sent
+    prepared_up_to = models.BigIntegerField(default=0, editable=False)
+    prepared_at = models.DateTimeField(_("all messages made"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -19,8 +19,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from channels_sms.delivery import messages_update, stale_claims
@@ -30,7 +30,7 @@ from channels_sms.rendering import contact_values, render
 from channels_sms.selectors import campaign_audience
 from config.db import tuned_for_counting
 from consent.models import MessageKind, RecipientType
-from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions, sendable
+from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions, exclusion_counts, sendable
 from contacts.models import Contact
 from contacts.phones import to_e164
 from providers import ratelimit
@@ -87,8 +87,9 @@ def campaign_create(*, acting_user=None, **fields) -> Campaign:
 
 
 def campaign_start(*, campaign_id: int, acting_user=None, now=None) -> Campaign:
-    """Send now, or schedule when send_at is in the future. Makes the message rows (the
-    audience filtered by the sending rule) and queues the dispatch."""
+    """Send now, or schedule when send_at is in the future. Counts the exclusions (the sending
+    rule over the whole audience), then queues the making of the message rows in chunks
+    (`campaign_prepare`) and the dispatch, which sends each chunk as soon as it is made."""
     now = now or timezone.now()
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
@@ -99,58 +100,99 @@ def campaign_start(*, campaign_id: int, acting_user=None, now=None) -> Campaign:
             campaign.status = CampaignStatus.SCHEDULED
             campaign.save(update_fields=["status"])
             return campaign
-        with tuned_for_counting():  # the exclusion counts and the INSERT … SELECT pass over the whole audience
-            created, excluded = _materialise(campaign, now)
+        expected, excluded = _count_audience(campaign)
+        if campaign.audience == Audience.ALERT and not campaign_audience(campaign).exists():
+            expected, excluded = _alert_without_contact(campaign)
+            campaign.prepared_at = now
         campaign.status = CampaignStatus.SENDING
         campaign.started_at = now
-        campaign.message_count = created
+        campaign.message_count = expected
         campaign.excluded = excluded
-        campaign.save(update_fields=["status", "started_at", "message_count", "excluded", "alert_phone"])
+        campaign.save(update_fields=["status", "started_at", "message_count", "excluded", "alert_phone", "prepared_at"])
         logger.info(
-            "campaign %s started by %s: %d messages", campaign.pk, getattr(acting_user, "username", "schedule"), created
+            "campaign %s started by %s: %d recipients",
+            campaign.pk,
+            getattr(acting_user, "username", "schedule"),
+            expected,
         )
     transaction.on_commit(lambda: _queue_dispatch(campaign.pk))
     return campaign
 
 
 def _queue_dispatch(campaign_id: int) -> None:
-    from channels_sms.tasks import dispatch_campaign
+    from channels_sms.tasks import dispatch_campaign, prepare_campaign
 
-    parallel = 1 if settings.CELERY_TASK_ALWAYS_EAGER else settings.SMS_DISPATCH_PARALLELISM
-    for _ in range(parallel):
+    if settings.CELERY_TASK_ALWAYS_EAGER:  # in-process: make every row, then send
+        prepare_campaign.delay(campaign_id)
+        dispatch_campaign.delay(campaign_id)
+        return
+    prepare_campaign.delay(campaign_id)
+    for _ in range(settings.SMS_DISPATCH_PARALLELISM):
         dispatch_campaign.delay(campaign_id)
 
 
-def _materialise(campaign: Campaign, now) -> tuple[int, dict]:
-    """One INSERT … SELECT of the sendable audience; ON CONFLICT keeps it exactly once."""
-    audience = campaign_audience(campaign)
-    with_reasons = audience_with_exclusions(audience, kind=campaign.kind, channel=campaign.channel)
-    excluded = {
-        code: n
-        for code, n in with_reasons.exclude(exclusion=SENDABLE)
-        .order_by()
-        .values_list("exclusion")
-        .annotate(n=Count("pk"))
-    }
-    if campaign.audience == Audience.ALERT and not audience.exists():
-        if campaign.kind != MessageKind.TRANSACTIONAL:
-            return 0, {Exclusion.NOT_SUBSCRIBED.value: 1}
-        Message.objects.create(
-            channel=campaign.channel,
-            kind=campaign.kind,
-            campaign=campaign,
-            account=campaign.account,
-            to=campaign.alert_phone,
-            sender=campaign.sender,
-        )
-        return 1, excluded
+def _count_audience(campaign: Campaign) -> tuple[int, dict]:
+    """(recipients the sending rule lets through, exclusions by reason) at start."""
+    counts = exclusion_counts(campaign_audience(campaign), kind=campaign.kind, channel=campaign.channel)
+    sendable_now = counts.pop(SENDABLE, 0)
+    return sendable_now, counts
+
+
+def _alert_without_contact(campaign: Campaign) -> tuple[int, dict]:
+    if campaign.kind != MessageKind.TRANSACTIONAL:
+        return 0, {Exclusion.NOT_SUBSCRIBED.value: 1}
+    Message.objects.create(
+        channel=campaign.channel,
+        kind=campaign.kind,
+        campaign=campaign,
+        account=campaign.account,
+        to=campaign.alert_phone,
+        sender=campaign.sender,
+    )
+    return 1, {}
+
+
+def campaign_prepare(*, campaign_id: int, chunk: int | None = None, max_chunks: int | None = None) -> bool:
+    """Make the campaign's message rows, `chunk` contacts (by id) per transaction, each chunk one
+    INSERT … SELECT of the sendable contacts with ON CONFLICT DO NOTHING (exactly once) and the
+    resume point saved with it. Another preparer holding the campaign makes this one step back.
+    Returns True when every row is made (or the campaign stopped)."""
+    chunk = chunk or settings.SMS_PREPARE_CHUNK
+    done_chunks = 0
+    while max_chunks is None or done_chunks < max_chunks:
+        with transaction.atomic():
+            nowait = connection.features.has_select_for_update_nowait
+            try:
+                with transaction.atomic():  # a savepoint: a refused lock leaves the transaction usable
+                    campaign = Campaign.objects.select_for_update(nowait=nowait).get(pk=campaign_id)
+            except DatabaseError:  # another worker is making this campaign's rows
+                return False
+            if campaign.prepared_at or campaign.status not in (CampaignStatus.SENDING, CampaignStatus.PAUSED):
+                return True
+            audience = campaign_audience(campaign).filter(pk__gt=campaign.prepared_up_to)
+            upper = max(audience.order_by("pk").values_list("pk", flat=True)[:chunk], default=None)
+            if upper is None:
+                campaign.prepared_at = timezone.now()
+                campaign.message_count = Message.objects.filter(campaign=campaign).count()
+                campaign.save(update_fields=["prepared_at", "message_count"])
+                return True
+            with tuned_for_counting():
+                _insert_messages(campaign, audience.filter(pk__lte=upper))
+            campaign.prepared_up_to = upper
+            campaign.save(update_fields=["prepared_up_to"])
+        done_chunks += 1
+    return False
+
+
+def _insert_messages(campaign: Campaign, contacts) -> int:
     source = (
-        sendable(audience, kind=campaign.kind, channel=campaign.channel)
+        sendable(contacts, kind=campaign.kind, channel=campaign.channel)
         .order_by()
         .values(cid=F("pk"), cphone=F("phone"))
     )
     select_sql, params = source.query.sql_with_params()
     table = connection.ops.quote_name(Message._meta.db_table)
+    now = timezone.now()
     sql = (
         f'INSERT INTO {table} (channel, kind, campaign_id, contact_id, account_id, "to", sender, text, status, '  # noqa: S608
         "reason, raw_status, provider_id, encoding, attempts, created_at, updated_at) "
@@ -172,7 +214,7 @@ def _materialise(campaign: Campaign, now) -> tuple[int, dict]:
                 *params,
             ],
         )
-    return Message.objects.filter(campaign=campaign).count(), excluded
+        return cursor.rowcount
 
 
 def campaign_pause(*, campaign_id: int) -> Campaign:
@@ -263,6 +305,8 @@ def _batch_size(connector: MessagingConnector) -> int:
 def _finish_if_done(campaign_id: int) -> bool:
     if Message.objects.filter(campaign_id=campaign_id, status=MessageStatus.PENDING).exists():
         return False
+    if not Campaign.objects.filter(pk=campaign_id, prepared_at__isnull=False).exists():
+        return False  # more rows are on their way
     Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
         status=CampaignStatus.DONE, finished_at=timezone.now()
     )
@@ -277,6 +321,8 @@ def _next_wait(campaign_id: int) -> float:
     )
     if retry_at:
         return max(0.5, (retry_at - now).total_seconds())
+    if not Campaign.objects.filter(pk=campaign_id, prepared_at__isnull=False).exists():
+        return 0.5  # the next chunk of rows is being made
     return float(settings.SMS_CLAIM_TIMEOUT_SECONDS) / 4  # batches claimed elsewhere: check on them later
 
 

@@ -25,6 +25,15 @@ def dispatch_campaign(campaign_id: int) -> int:
         time.sleep(outcome.wait)
 
 
+@shared_task(name="channels_sms.tasks.prepare_campaign", acks_late=True)
+def prepare_campaign(campaign_id: int) -> bool:
+    """Make a started campaign's message rows chunk by chunk (resumable: each chunk commits with
+    its resume point; a redelivered task, or beat's sending_tick, carries on)."""
+    from channels_sms.services import campaign_prepare
+
+    return campaign_prepare(campaign_id=campaign_id)
+
+
 @shared_task(name="channels_sms.tasks.sending_tick")
 def sending_tick() -> dict:
     """Beat: start scheduled campaigns whose time has come; free claims of stopped workers and
@@ -34,6 +43,12 @@ def sending_tick() -> dict:
 
     started = campaigns_start_due()
     freed = messages_free_stale_claims()
+    # a campaign whose rows are not all made (its preparer stopped): carry on; a running preparer
+    # holds the campaign's row, and this one then steps back at once
+    for pk in Campaign.objects.filter(status=CampaignStatus.SENDING, prepared_at__isnull=True).values_list(
+        "pk", flat=True
+    ):
+        prepare_campaign.delay(pk)
     if freed:
         for pk in Campaign.objects.filter(status=CampaignStatus.SENDING).values_list("pk", flat=True):
             dispatch_campaign.delay(pk)

@@ -297,6 +297,8 @@ MESSAGE_ID_PREFIX = env.str(
 )
 # Dispatch tasks working on one campaign at once (spread over the `sending` workers).
 SMS_DISPATCH_PARALLELISM = env.int("SMS_DISPATCH_PARALLELISM", default=4)
+# A campaign's message rows are made this many contacts at a time, sent as soon as each chunk lands
+SMS_PREPARE_CHUNK = env.int("SMS_PREPARE_CHUNK", default=50_000)
 # A batch claimed by a worker that has not recorded the provider's answer for this long is freed:
 # sent again where the provider dedups on our id, otherwise marked failed ("outcome unknown").
 SMS_CLAIM_TIMEOUT_SECONDS = env.int("SMS_CLAIM_TIMEOUT_SECONDS", default=120)

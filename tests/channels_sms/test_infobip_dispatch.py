@@ -8,8 +8,10 @@ import pytest
 from channels_sms.models import Audience, Campaign, CampaignStatus, Message, MessageStatus
 from channels_sms.selectors import campaign_preview, campaign_statistics
 from channels_sms.services import (
+    campaign_cancel,
     campaign_create,
     campaign_dispatch,
+    campaign_prepare,
     campaign_start,
     message_send,
     messages_claim,
@@ -101,7 +103,8 @@ def test_transactional_messages_carry_no_iys_block(infobip, infobip_account, dja
 def test_a_ret_arriving_mid_campaign_stops_the_rest(infobip, infobip_account, iys_sync):
     contacts = subscribed(4)
     campaign = newsletter(infobip_account)
-    campaign_start(campaign_id=campaign.pk)  # on_commit not run: we dispatch by hand, batch by batch
+    campaign_start(campaign_id=campaign.pk)  # on_commit not run: we make the rows and dispatch by hand
+    assert campaign_prepare(campaign_id=campaign.pk) and Message.objects.count() == 4
     claim = messages_claim(campaign_id=campaign.pk, limit=2)
     messages_send_claimed(claim=claim, account=infobip_account, body=campaign.body)
     late = contacts[3]
@@ -194,6 +197,9 @@ def test_a_scheduled_campaign_waits_for_its_time(infobip_account):
     assert Campaign.objects.get().status == CampaignStatus.SCHEDULED and not Message.objects.exists()
     assert campaigns_start_due(now=later - timedelta(minutes=1)) == []
     assert campaigns_start_due(now=later) == [campaign.pk]
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENDING and campaign.message_count == 1
+    campaign_prepare(campaign_id=campaign.pk)  # what the queued prepare task does
     assert Message.objects.count() == 1
 
 
@@ -212,3 +218,42 @@ def test_statistics_count_what_was_sent(infobip, infobip_account, django_capture
     campaign = run(newsletter(infobip_account, kind="transactional"), django_capture_on_commit_callbacks)
     stats = campaign_statistics(campaign)
     assert stats.total == 1 and stats.no_report == 1 and stats.delivery_rate is None and stats.segments == 1
+
+
+def test_rows_are_made_in_chunks_and_sent_while_the_rest_are_made(infobip, infobip_account, settings):
+    """A big audience's rows are made chunk by chunk (resumable); dispatch sends each chunk as it
+    lands and finishes the campaign only once every row is made. Exactly once throughout."""
+    settings.SMS_PREPARE_CHUNK = 3
+    contacts = [ContactFactory(phone=f"+90532000{i:04d}") for i in range(7)]
+    bounced = ContactFactory(phone="+905320009999", phone_status="bounced")
+    campaign = newsletter(infobip_account, kind="transactional")
+    campaign_start(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.message_count == 7 and campaign.excluded == {"bounced": 1}
+    assert campaign_prepare(campaign_id=campaign.pk, max_chunks=1) is False  # one chunk: 3 contacts
+    assert Message.objects.count() == 3
+    outcome = campaign_dispatch(campaign_id=campaign.pk)
+    assert outcome.sent == 3 and not outcome.done and outcome.wait == 0.5  # more rows are on their way
+    assert Campaign.objects.get().status == CampaignStatus.SENDING
+    assert campaign_prepare(campaign_id=campaign.pk) is True  # resumes after the last contact done
+    assert campaign_prepare(campaign_id=campaign.pk) is True  # and again: nothing more to make
+    assert campaign_dispatch(campaign_id=campaign.pk).done
+    assert Campaign.objects.get().status == CampaignStatus.DONE
+    books = infobip.recipients()
+    assert len(books) == 7 and set(books.values()) == {1}
+    assert not Message.objects.filter(contact=bounced).exists()
+    assert set(Message.objects.values_list("contact_id", flat=True)) == {c.pk for c in contacts}
+
+
+def test_cancelling_stops_the_making_of_rows(infobip, infobip_account, settings):
+    settings.SMS_PREPARE_CHUNK = 2
+    for i in range(5):
+        ContactFactory(phone=f"+90532100{i:04d}")
+    campaign = newsletter(infobip_account, kind="transactional")
+    campaign_start(campaign_id=campaign.pk)
+    campaign_prepare(campaign_id=campaign.pk, max_chunks=1)
+    campaign_cancel(campaign_id=campaign.pk)
+    assert campaign_prepare(campaign_id=campaign.pk) is True
+    assert Message.objects.count() == 2
+    assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.CANCELLED}
+    assert not infobip.recipients()

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from channels_sms.models import Audience, Campaign, CampaignStatus
 from channels_sms.selectors import NoAccount, campaign_preview, campaign_statistics, sms_account
-from channels_sms.services import CampaignError, campaign_create, campaign_dispatch, campaign_start
+from channels_sms.services import CampaignError, campaign_create, campaign_dispatch, campaign_prepare, campaign_start
 from contacts.models import ContactList
 
 
@@ -54,7 +54,9 @@ class Command(BaseCommand):
         if campaign.status == CampaignStatus.SCHEDULED:
             self.stdout.write(f"scheduled for {campaign.send_at:%Y-%m-%d %H:%M} (the beat scheduler starts it)")
             return
-        outcome = campaign_dispatch(campaign_id=campaign.pk)  # synchronous: finishes what workers have not
+        # synchronous: makes the rows and sends what workers have not (they share the work safely)
+        campaign_prepare(campaign_id=campaign.pk)
+        outcome = campaign_dispatch(campaign_id=campaign.pk)
         campaign.refresh_from_db()
         stats = campaign_statistics(campaign)
         self.stdout.write(
