@@ -206,42 +206,35 @@ def _sync_sms_subscription(consents: list[Consent]) -> None:
             )
 
 
-def consent_refused_by_provider(*, recipients: list[str], origin_ref: str) -> list[str | Rejection]:
-    """A provider refused a commercial SMS because İYS holds no consent for the number (Netgsm
-    status 16, Infobip's İYS rejection). Decision (issue 5 note): İYS's view wins until İYS says
-    otherwise, so the ledger records a RET by the brand's decision (HS_KARAR), dated now; it is not
-    sent to İYS (İYS already refuses), and the next İYS pull with a later ONAY replaces it."""
+def _mesaj_ret_now(recipients, *, source: str, origin_ref: str) -> list[ConsentInput]:
     now = timezone.now()
-    changes = [
+    return [
         ConsentInput(
             recipient=r,
             type=ConsentType.MESAJ,
             status=ConsentStatus.RET,
             consent_date=now,
-            source=ConsentSource.HS_KARAR,
+            source=source,
             origin_ref=origin_ref,
         )
         for r in recipients
-        if r.startswith("+90")
     ]
+
+
+def consent_refused_by_provider(*, recipients: list[str], origin_ref: str) -> list[str | Rejection]:
+    """A provider refused a commercial SMS because İYS holds no consent for the number (Netgsm
+    status 16, Infobip's İYS rejection). Decision (issue 5 note): İYS's view wins until İYS says
+    otherwise, so the ledger records a RET by the brand's decision (HS_KARAR), dated now; it is not
+    sent to İYS (İYS already refuses), and the next İYS pull with a later ONAY replaces it."""
+    turkish = [r for r in recipients if r.startswith("+90")]
+    changes = _mesaj_ret_now(turkish, source=ConsentSource.HS_KARAR, origin_ref=origin_ref)
     return consent_apply(changes=changes, origin=ChangeOrigin.PROVIDER) if changes else []
 
 
 def consent_opt_out_by_reply(*, recipients: list[str], origin_ref: str) -> list[str | Rejection]:
     """A recipient answered STOP to an SMS: a RET collected by SMS (HS_MESAJ), dated now, written
     to the ledger (so sending stops at once) and, in Sync mode, sent to İYS."""
-    now = timezone.now()
-    changes = [
-        ConsentInput(
-            recipient=r,
-            type=ConsentType.MESAJ,
-            status=ConsentStatus.RET,
-            consent_date=now,
-            source=ConsentSource.HS_MESAJ,
-            origin_ref=origin_ref,
-        )
-        for r in recipients
-    ]
+    changes = _mesaj_ret_now(recipients, source=ConsentSource.HS_MESAJ, origin_ref=origin_ref)
     return consent_apply(changes=changes, origin=ChangeOrigin.INBOUND)
 
 
