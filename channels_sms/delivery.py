@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-import config.db  # noqa: F401  (registers the any_of lookup)
 from channels_sms.models import Message, MessageStatus, message_pk
 from contacts.bulk import update_rows
 from providers.base import DeliveryReport, WebhookEvents

@@ -26,10 +26,10 @@ class _IysUpload(TransferKind):
         field = self.address_field
         by_exid = {
             c.external_id: c
-            for c in Contact.objects.filter(external_id__in={r.external_id for r in records if r.external_id})
+            for c in Contact.objects.filter(external_id__any_of={r.external_id for r in records if r.external_id})
         }
         by_address: dict[str, Contact] = {}
-        for contact in Contact.objects.filter(**{f"{field}__in": {r.recipient for r in records}}).order_by("pk"):
+        for contact in Contact.objects.filter(**{f"{field}__any_of": {r.recipient for r in records}}).order_by("pk"):
             by_address.setdefault(getattr(contact, field), contact)
         contacts: list[Contact | Rejection] = []
         new, filled = [], []

@@ -78,7 +78,7 @@ def consent_apply(
     keys = {(c.recipient, c.type, c.recipient_type) for c in changes}
     current = {
         (c.recipient, c.type, c.recipient_type): c
-        for c in Consent.objects.filter(recipient__in={k[0] for k in keys}, type__in={k[1] for k in keys})
+        for c in Consent.objects.filter(recipient__any_of={k[0] for k in keys}, type__in={k[1] for k in keys})
     }
     results: list[str | Rejection] = []
     new: dict[tuple, Consent] = {}
@@ -201,7 +201,7 @@ def _sync_sms_subscription(consents: list[Consent]) -> None:
     mapping = {ConsentStatus.ONAY: SmsSubscription.SUBSCRIBED, ConsentStatus.RET: SmsSubscription.NOT_SUBSCRIBED}
     for status, phones in by_status.items():
         if phones:
-            Contact.objects.filter(phone__in=phones).exclude(sms_subscription=mapping[status]).update(
+            Contact.objects.filter(phone__any_of=phones).exclude(sms_subscription=mapping[status]).update(
                 sms_subscription=mapping[status], updated_at=timezone.now()
             )
 

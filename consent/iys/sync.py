@@ -13,7 +13,6 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-import config.db  # noqa: F401  (registers the any_of lookup)
 from consent.iys.client import IysError, classify, iys_date, parse_iys_date
 from consent.models import ChangeOrigin, Consent, IysCursor, IysSubmission, SubmissionState
 from consent.services import ConsentInput, consent_apply
