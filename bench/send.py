@@ -206,7 +206,8 @@ def main() -> None:
             f"  unthrottled: {sent:,} messages in {elapsed:.1f} s = {sent / elapsed:,.0f} messages/s end to end "
             f"(target ≥ 5,000: {'met' if sent / elapsed >= 5000 else 'NOT met'})"
         )
-        prepared = Campaign.objects.get(pk=campaign.pk).prepared_at - Campaign.objects.get(pk=campaign.pk).started_at
+        campaign.refresh_from_db()
+        prepared = campaign.prepared_at - campaign.started_at
         print(
             f"    starting (the exclusion counts) took {materialised:.1f} s; the {sent:,} message rows were all made "
             f"{prepared.total_seconds():.1f} s after the start, in chunks sent as they landed"

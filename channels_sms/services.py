@@ -100,10 +100,11 @@ def campaign_start(*, campaign_id: int, acting_user=None, now=None) -> Campaign:
             campaign.status = CampaignStatus.SCHEDULED
             campaign.save(update_fields=["status"])
             return campaign
-        expected, excluded = _count_audience(campaign)
         if campaign.audience == Audience.ALERT and not campaign_audience(campaign).exists():
             expected, excluded = _alert_without_contact(campaign)
             campaign.prepared_at = now
+        else:
+            expected, excluded = _count_audience(campaign)
         campaign.status = CampaignStatus.SENDING
         campaign.started_at = now
         campaign.message_count = expected
@@ -122,12 +123,9 @@ def campaign_start(*, campaign_id: int, acting_user=None, now=None) -> Campaign:
 def _queue_dispatch(campaign_id: int) -> None:
     from channels_sms.tasks import dispatch_campaign, prepare_campaign
 
-    if settings.CELERY_TASK_ALWAYS_EAGER:  # in-process: make every row, then send
-        prepare_campaign.delay(campaign_id)
-        dispatch_campaign.delay(campaign_id)
-        return
-    prepare_campaign.delay(campaign_id)
-    for _ in range(settings.SMS_DISPATCH_PARALLELISM):
+    prepare_campaign.delay(campaign_id)  # in-process (eager): every row is made before the send below
+    parallel = 1 if settings.CELERY_TASK_ALWAYS_EAGER else settings.SMS_DISPATCH_PARALLELISM
+    for _ in range(parallel):
         dispatch_campaign.delay(campaign_id)
 
 
