@@ -13,6 +13,20 @@ def _columns(model: type[models.Model]) -> dict[str, models.Field]:
     return {f.attname: f for f in model._meta.concrete_fields}
 
 
+_SEQUENCES: dict[str, str] = {}
+
+
+def allocate_ids(cursor, model: type[models.Model], count: int) -> list[int]:
+    """`count` ids from the table's sequence. The sequence's name is looked up once: inside the
+    per-row nextval(), pg_get_serial_sequence() would read the catalog again for every row."""
+    table = model._meta.db_table
+    if table not in _SEQUENCES:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        _SEQUENCES[table] = cursor.fetchone()[0]
+    cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [_SEQUENCES[table], count])
+    return [r[0] for r in cursor.fetchall()]
+
+
 def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
     if not rows:
         return []
@@ -26,11 +40,7 @@ def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(fields[n].column) for n in ["id", *names])
     with connection.cursor() as cursor, connection.wrap_database_errors:  # raw psycopg errors → Django's
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [model._meta.db_table, len(rows)],
-        )
-        ids = [r[0] for r in cursor.fetchall()]
+        ids = allocate_ids(cursor, model, len(rows))
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for pk, row in zip(ids, rows, strict=True):
                 copy.write_row([pk, *(json.dumps(row[n]) if n in json_names else row[n] for n in names)])
