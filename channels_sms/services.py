@@ -283,7 +283,7 @@ def campaign_dispatch(*, campaign_id: int, budget_seconds: float | None = None) 
         campaign = Campaign.objects.select_related("account").get(pk=campaign_id)
         if campaign.status != CampaignStatus.SENDING:
             return DispatchOutcome(sent=total, done=True)
-        messages_free_stale_claims(campaign_id=campaign_id)
+        _free_stale_claims_now_and_then(campaign_id)
         connector = campaign.account.connector_instance()
         claim = messages_claim(campaign_id=campaign_id, limit=_batch_size(connector))
         if claim is None:
@@ -292,6 +292,18 @@ def campaign_dispatch(*, campaign_id: int, budget_seconds: float | None = None) 
             return DispatchOutcome(sent=total, wait=_next_wait(campaign_id))
         total += messages_send_claimed(claim=claim, account=campaign.account, body=campaign.body)
     return DispatchOutcome(sent=total)
+
+
+_stale_checked: dict[int, float] = {}
+
+
+def _free_stale_claims_now_and_then(campaign_id: int) -> None:
+    """A claim goes stale only after SMS_CLAIM_TIMEOUT_SECONDS, so a dispatcher looks for stale
+    ones a few times per timeout rather than before every batch (a scan of the claimed rows)."""
+    now = time.monotonic()
+    if now - _stale_checked.get(campaign_id, -1e9) >= settings.SMS_CLAIM_TIMEOUT_SECONDS / 4:
+        _stale_checked[campaign_id] = now
+        messages_free_stale_claims(campaign_id=campaign_id)
 
 
 def _batch_size(connector: MessagingConnector) -> int:

@@ -24,6 +24,22 @@ def tuned_for_counting():
         yield
 
 
+def pg_array_literal(values) -> str | None:
+    """A PostgreSQL array literal ('{1,2,"a\\"b",NULL}') for ints and strings, built with one join:
+    psycopg adapts a list element by element in Python (~1 µs each, the bulk of a dispatcher's
+    per-batch CPU). Elements are double-quoted with backslash escapes, the literal syntax's only
+    quoting rule, and the literal travels as a parameter. None when another type is present."""
+    if all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    if all(type(v) is str or v is None for v in values):
+        return (
+            "{"
+            + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+            + "}"
+        )
+    return None
+
+
 @Field.register_lookup
 class AnyOf(In):
     """`field__any_of=[…]`: `IN (…)` with one array parameter on PostgreSQL (`= ANY(%s)`), so a
@@ -35,5 +51,7 @@ class AnyOf(In):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
         values = [field.get_db_prep_value(v, connection) for v in self.rhs]
+        literal = pg_array_literal(values)
         # typed like the column: an int2[] for small ids would make the planner guess 10 rows
-        return f"{lhs} = ANY(%s::{field.cast_db_type(connection)}[])", [*lhs_params, values]
+        param = values if literal is None else literal
+        return f"{lhs} = ANY(%s::{field.cast_db_type(connection)}[])", [*lhs_params, param]
