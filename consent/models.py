@@ -78,6 +78,7 @@ class Consent(models.Model):
         on_delete=models.SET_NULL,
         related_name="consents",
         verbose_name=_("contact"),
+        db_index=False,  # consent_contact_type_idx (contact, type) serves lookups by contact
     )
     # When İYS last confirmed this status (push confirmation or pull). In Integrator mode only a
     # confirmed ONAY counts for commercial sending; a status change clears it.
@@ -131,11 +132,13 @@ class ConsentChange(models.Model):
         default="",
         help_text=_("File name and line, API client, or İYS transaction."),
     )
+    # not indexed: nothing looks history up by file or user (the admin filters by origin and date);
+    # deleting a file transfer or a user scans once, while every import would write two more indexes
     file_transfer = models.ForeignKey(
-        "contacts.FileTransfer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "contacts.FileTransfer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     acting_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     acting_username = models.CharField(max_length=150, blank=True, default="")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True, db_index=True)

@@ -32,11 +32,11 @@ class Contact(models.Model):
     """A brand's contact. Phone numbers are E.164 ("+905331234562"); emails are lower-cased."""
 
     external_id = models.CharField(
-        _("external id"), max_length=191, null=True, blank=True, unique=True, help_text=_("The brand's own user id.")
+        _("external id"), max_length=191, null=True, blank=True, help_text=_("The brand's own user id.")
     )
     email = models.CharField(_("email"), max_length=254, null=True, blank=True)
     phone = models.CharField(_("mobile phone"), max_length=16, null=True, blank=True)
-    whatsapp_number = models.CharField(_("WhatsApp number"), max_length=16, null=True, blank=True, unique=True)
+    whatsapp_number = models.CharField(_("WhatsApp number"), max_length=16, null=True, blank=True)
     phone_status = models.CharField(
         _("phone status"), max_length=10, choices=PhoneStatus.choices, default=PhoneStatus.ACTIVE
     )
@@ -66,6 +66,18 @@ class Contact(models.Model):
             models.Index(fields=["phone_status", "sms_subscription"], name="contact_sms_audience_idx"),
         ]
         constraints = [
+            # constraints rather than unique=True: the same unique index, without the second
+            # (LIKE-pattern) index PostgreSQL would get for each, which every import would write
+            models.UniqueConstraint(
+                fields=["external_id"],
+                name="contact_external_id_once",
+                violation_error_message=_("Another contact has this external id."),
+            ),
+            models.UniqueConstraint(
+                fields=["whatsapp_number"],
+                name="contact_whatsapp_number_once",
+                violation_error_message=_("Another contact has this WhatsApp number."),
+            ),
             models.CheckConstraint(
                 condition=Q(phone__isnull=True) | Q(phone__startswith="+"), name="contact_phone_e164"
             ),
