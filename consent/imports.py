@@ -3,15 +3,25 @@ consent change through consent_apply, linked to the contact found by externalId 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.db.models import Q
 from django.utils import timezone
 
 from consent.models import ChangeOrigin, ConsentType
 from consent.parsers import IysLine, parse_email_iys_line, parse_sms_iys_line
 from consent.services import ConsentInput, consent_apply
-from contacts.bulk import insert_objects
+from contacts.bulk import insert_rows, new_row, reserve_ids, update_rows
 from contacts.models import Contact
 from contacts.parsers import Rejection
 from contacts.transfers import TransferKind
+
+
+@dataclass(slots=True)
+class _Contact:
+    pk: int | None
+    external_id: str | None
+    address: str | None  # the phone or the email, by upload kind
 
 
 class _IysUpload(TransferKind):
@@ -24,47 +34,68 @@ class _IysUpload(TransferKind):
 
     def apply(self, records: list[IysLine]) -> list[str | Rejection]:
         field = self.address_field
-        by_exid = {
-            c.external_id: c
-            for c in Contact.objects.filter(external_id__any_of={r.external_id for r in records if r.external_id})
-        }
-        by_address: dict[str, Contact] = {}
-        for contact in Contact.objects.filter(**{f"{field}__any_of": {r.recipient for r in records}}).order_by("pk"):
-            by_address.setdefault(getattr(contact, field), contact)
-        contacts: list[Contact | Rejection] = []
-        new, filled = [], []
+        now = timezone.now()
+        by_exid: dict[str, _Contact] = {}
+        by_address: dict[str, _Contact] = {}
+        exids = {r.external_id for r in records if r.external_id}
+        for pk, external_id, address in (
+            Contact.objects.filter(
+                Q(external_id__any_of=exids) | Q(**{f"{field}__any_of": {r.recipient for r in records}})
+            )
+            .order_by("pk")
+            .values_list("pk", "external_id", field)
+        ):
+            contact = _Contact(pk, external_id, address)
+            if external_id in exids:
+                by_exid[external_id] = contact
+            if address:
+                by_address.setdefault(address, contact)
+        contacts: list[_Contact | Rejection] = []
+        new: list[_Contact] = []
+        filled: dict[int, _Contact] = {}
         for record in records:
             contact = by_exid.get(record.external_id) if record.external_id else None
             if contact is not None:
-                address = getattr(contact, field)
-                if address and address != record.recipient:
+                if contact.address and contact.address != record.recipient:
                     contacts.append(
                         Rejection(
                             f"externalId {record.external_id} belongs to a contact with another "
-                            f"{'phone number' if field == 'phone' else 'email'} ({address})"
+                            f"{'phone number' if field == 'phone' else 'email'} ({contact.address})"
                         )
                     )
                     continue
-                if not address:
-                    setattr(contact, field, record.recipient)
+                if not contact.address:
+                    contact.address = record.recipient
                     if contact.pk:
-                        filled.append(contact)
+                        filled[contact.pk] = contact
             else:
                 contact = by_address.get(record.recipient)
                 if contact is None or (record.external_id and contact.external_id):
-                    contact = Contact(**{field: record.recipient, "external_id": record.external_id})
+                    contact = _Contact(None, record.external_id, record.recipient)
                     new.append(contact)
                     by_address.setdefault(record.recipient, contact)
                 elif record.external_id and not contact.external_id:
                     contact.external_id = record.external_id
                     if contact.pk:
-                        filled.append(contact)
+                        filled[contact.pk] = contact
                 if record.external_id:
                     by_exid[record.external_id] = contact
             contacts.append(contact)
-        insert_objects(new)
-        Contact.objects.bulk_update(filled, [field, "external_id"])
-        ref = f"{self.transfer.original_name} ({self.transfer.name})"
+        # New contacts take ids now and are inserted after the consents, with the SMS subscription
+        # the ledger then implies (so no second write of each new row); where ids cannot be
+        # reserved (SQLite) they are inserted first and the ledger's update reaches them.
+        reserved = reserve_ids(Contact, len(new)) if new else None
+        if reserved is None:
+            self._insert(new, now, {})
+        else:
+            for contact, pk in zip(new, reserved, strict=True):
+                contact.pk = pk
+        update_rows(
+            Contact,
+            [{"id": c.pk, field: c.address, "external_id": c.external_id, "updated_at": now} for c in filled.values()],
+            [field, "external_id", "updated_at"],
+        )
+        ref = f"{self.transfer.original_name} ({self.transfer.name})"[:255]
         changes = [
             ConsentInput(
                 recipient=r.recipient,
@@ -73,20 +104,42 @@ class _IysUpload(TransferKind):
                 consent_date=r.consent_date,
                 source=r.source,
                 contact_id=c.pk,
-                origin_ref=ref[:255],
+                origin_ref=ref,
             )
             for r, c in zip(records, contacts, strict=True)
             if not isinstance(c, Rejection)
         ]
+        subscriptions: dict[str, str] = {}
         applied = iter(
             consent_apply(
                 changes=changes,
                 origin=ChangeOrigin.UPLOAD,
                 file_transfer=self.transfer,
                 acting_user=self.transfer.uploaded_by,
+                subscriptions=subscriptions,
             )
         )
+        if reserved is not None:
+            self._insert(new, now, subscriptions, reserved)
         return [c if isinstance(c, Rejection) else next(applied) for c in contacts]
+
+    def _insert(self, new: list[_Contact], now, subscriptions: dict[str, str], ids=None) -> None:
+        if not new:
+            return
+        field = self.address_field
+        template = new_row(Contact, now)  # one set of defaults for the batch (rows are written, never shared)
+        default = template["sms_subscription"]
+        rows = [
+            {
+                **template,
+                field: c.address,
+                "external_id": c.external_id,
+                "sms_subscription": subscriptions.get(c.address, default) if field == "phone" else default,
+            }
+            for c in new
+        ]
+        for contact, pk in zip(new, insert_rows(Contact, rows, ids), strict=True):
+            contact.pk = pk
 
 
 class SmsIysUpload(_IysUpload):

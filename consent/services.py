@@ -22,7 +22,7 @@ from consent.models import (
     SubmissionState,
 )
 from consent.parsers import IYS_START, source_problem
-from contacts.bulk import insert_objects, insert_rows, update_rows
+from contacts.bulk import insert_rows, update_rows
 from contacts.models import Contact, SmsSubscription
 from contacts.parsers import Rejection
 from providers.base import Channel
@@ -63,28 +63,57 @@ def _check(change: ConsentInput, now: datetime) -> Rejection | None:
     return None
 
 
+@dataclass(slots=True)
+class _Current:
+    """A consent row as consent_apply works on it (plain values: a batch holds thousands)."""
+
+    pk: int | None
+    recipient: str
+    type: str
+    recipient_type: str
+    status: str
+    consent_date: datetime | None
+    source: str
+    contact_id: int | None
+    iys_confirmed_at: datetime | None
+
+
+_CURRENT_FIELDS = ("pk", "recipient", "type", "recipient_type", "status", "consent_date", "source", "contact_id")
+_WRITTEN = ("status", "consent_date", "source", "contact_id", "iys_confirmed_at", "updated_at")
+
+
 @transaction.atomic
 def consent_apply(
-    *, changes: Sequence[ConsentInput], origin: str, file_transfer=None, acting_user=None
+    *,
+    changes: Sequence[ConsentInput],
+    origin: str,
+    file_transfer=None,
+    acting_user=None,
+    subscriptions: dict[str, str] | None = None,
 ) -> list[str | Rejection]:
     """Apply consent changes in order; return per change 'created' | 'updated' | 'unchanged' or
     a Rejection. Rules (iys.md §7-8, product.md Consent and İYS): type fits the recipient kind;
     the date is neither in the future nor before 2015-05-01; a repeated status changes nothing;
     only a later consent date replaces the current one. History rows are appended for every
     accepted change. A MESAJ change also sets the SMS subscription of the contacts with that phone
-    (ONAY → Subscribed, RET → Not subscribed): one truth, two views."""
+    (ONAY → Subscribed, RET → Not subscribed): one truth, two views. `subscriptions`, when given,
+    receives phone → subscription for every individual MESAJ consent the batch changed (for
+    contacts the caller inserts after this call)."""
     assert origin in ChangeOrigin.values
     now = timezone.now()
     keys = {(c.recipient, c.type, c.recipient_type) for c in changes}
-    current = {
-        (c.recipient, c.type, c.recipient_type): c
-        for c in Consent.objects.filter(recipient__any_of={k[0] for k in keys}, type__in={k[1] for k in keys})
-    }
+    current: dict[tuple, _Current] = {}
+    for values in Consent.objects.filter(
+        recipient__any_of={k[0] for k in keys}, type__in={k[1] for k in keys}
+    ).values_list(*_CURRENT_FIELDS, "iys_confirmed_at"):
+        consent = _Current(*values)
+        current[(consent.recipient, consent.type, consent.recipient_type)] = consent
     results: list[str | Rejection] = []
-    new: dict[tuple, Consent] = {}
-    dirty: dict[tuple, Consent] = {}
-    history: list[tuple[tuple, ConsentChange]] = []
+    new: dict[tuple, _Current] = {}
+    dirty: dict[tuple, _Current] = {}
+    history: list[tuple[tuple, dict]] = []
     username = getattr(acting_user, "username", "") or ""
+    pull = origin == ChangeOrigin.IYS_PULL
     for change in changes:
         if rejection := _check(change, now):
             results.append(rejection)
@@ -96,7 +125,7 @@ def consent_apply(
             if change.contact_id and consent.contact_id is None:
                 consent.contact_id = change.contact_id
                 touched = True
-            if origin == ChangeOrigin.IYS_PULL and consent.status == change.status and not consent.iys_confirmed_at:
+            if pull and consent.status == change.status and not consent.iys_confirmed_at:
                 consent.iys_confirmed_at = now  # İYS holds the same status: it is confirmed
                 touched = True
             if touched and consent.pk:
@@ -105,7 +134,7 @@ def consent_apply(
             continue
         previous = consent.status if consent else ""
         if consent is None:
-            consent = Consent(recipient=change.recipient, type=change.type, recipient_type=change.recipient_type)
+            consent = _Current(None, *key, "", None, "", None, None)
             current[key] = new[key] = consent
             results.append(CREATED)
         else:
@@ -113,11 +142,10 @@ def consent_apply(
                 dirty[key] = consent
             results.append(UPDATED)
         consent.status = change.status
-        consent.iys_confirmed_at = now if origin == ChangeOrigin.IYS_PULL else None
+        consent.iys_confirmed_at = now if pull else None
         consent.consent_date = change.consent_date
         consent.source = change.source
         consent.contact_id = change.contact_id or consent.contact_id
-        consent.updated_at = now
         history.append(
             (
                 key,
@@ -140,13 +168,34 @@ def consent_apply(
                 },
             )
         )
-    insert_objects(list(new.values()))
-    fields = ["status", "consent_date", "source", "contact_id", "iys_confirmed_at", "updated_at"]
-    update_rows(Consent, [{"id": c.pk, **{f: getattr(c, f) for f in fields}} for c in dirty.values()], fields)
+    created = list(new.values())
+    ids = insert_rows(
+        Consent,
+        [
+            {
+                "recipient": c.recipient,
+                "type": c.type,
+                "recipient_type": c.recipient_type,
+                "iys_checked_at": None,
+                "updated_at": now,
+                **{f: getattr(c, f) for f in _WRITTEN[:-1]},
+            }
+            for c in created
+        ],
+    )
+    for consent, pk in zip(created, ids, strict=True):
+        consent.pk = pk
+    update_rows(
+        Consent,
+        [{"id": c.pk, "updated_at": now, **{f: getattr(c, f) for f in _WRITTEN[:-1]}} for c in dirty.values()],
+        list(_WRITTEN),
+    )
     for key, row in history:
         row["consent_id"] = current[key].pk
     ids = insert_rows(ConsentChange, [row for _, row in history])  # append-only: rows are only ever inserted
-    _sync_sms_subscription([current[k] for k in {k for k, _ in history}])
+    changed = _sync_sms_subscription([current[k] for k in {k for k, _ in history}])
+    if subscriptions is not None:
+        subscriptions.update(changed)
     if origin not in (ChangeOrigin.IYS_PULL, ChangeOrigin.PROVIDER) and history:
         queue_for_iys([row for _, row in history], ids, now)
     return results
@@ -193,17 +242,21 @@ def queue_for_iys(rows: list[dict], change_ids: list[int], now) -> None:
     insert_rows(IysSubmission, submissions)
 
 
-def _sync_sms_subscription(consents: list[Consent]) -> None:
-    by_status: dict[str, list[str]] = {ConsentStatus.ONAY: [], ConsentStatus.RET: []}
-    for consent in consents:
-        if consent.type == ConsentType.MESAJ and consent.recipient_type == RecipientType.BIREYSEL:
-            by_status[consent.status].append(consent.recipient)
+def _sync_sms_subscription(consents: list[_Current]) -> dict[str, str]:
+    """Returns phone → the subscription it now implies, for the individual MESAJ consents given."""
     mapping = {ConsentStatus.ONAY: SmsSubscription.SUBSCRIBED, ConsentStatus.RET: SmsSubscription.NOT_SUBSCRIBED}
-    for status, phones in by_status.items():
+    implied = {
+        consent.recipient: mapping[consent.status]
+        for consent in consents
+        if consent.type == ConsentType.MESAJ and consent.recipient_type == RecipientType.BIREYSEL
+    }
+    for subscription in mapping.values():
+        phones = [phone for phone, value in implied.items() if value == subscription]
         if phones:
-            Contact.objects.filter(phone__any_of=phones).exclude(sms_subscription=mapping[status]).update(
-                sms_subscription=mapping[status], updated_at=timezone.now()
+            Contact.objects.filter(phone__any_of=phones).exclude(sms_subscription=subscription).update(
+                sms_subscription=subscription, updated_at=timezone.now()
             )
+    return implied
 
 
 def _mesaj_ret_now(recipients, *, source: str, origin_ref: str) -> list[ConsentInput]:

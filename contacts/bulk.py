@@ -27,7 +27,9 @@ def allocate_ids(cursor, model: type[models.Model], count: int) -> list[int]:
     return [r[0] for r in cursor.fetchall()]
 
 
-def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
+def insert_rows(model: type[models.Model], rows: list[dict], ids: list[int] | None = None) -> list[int]:
+    """Insert `rows` (attname → value, the same keys in each); returns their ids in order. `ids`:
+    ids reserved with reserve_ids for these rows."""
     if not rows:
         return []
     fields = _columns(model)
@@ -40,11 +42,38 @@ def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(fields[n].column) for n in ["id", *names])
     with connection.cursor() as cursor, connection.wrap_database_errors:  # raw psycopg errors → Django's
-        ids = allocate_ids(cursor, model, len(rows))
+        if ids is None:
+            ids = allocate_ids(cursor, model, len(rows))
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for pk, row in zip(ids, rows, strict=True):
                 copy.write_row([pk, *(json.dumps(row[n]) if n in json_names else row[n] for n in names)])
     return ids
+
+
+def new_row(model: type[models.Model], now, **values) -> dict:
+    """A row for insert_rows: every column at its default (auto_now/auto_now_add at `now`), then
+    `values`. Defaults are computed per call, so a callable default is honoured each time."""
+    row = {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            row[field.attname] = now
+        elif field.attname in values:
+            continue
+        else:
+            row[field.attname] = field.get_default()
+    row.update(values)
+    return row
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
+    """Ids for rows inserted later in this transaction (PostgreSQL: from the sequence), so other
+    rows can refer to them first; None where ids cannot be reserved (SQLite)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        return allocate_ids(cursor, model, count)
 
 
 def insert_objects(objs: list[models.Model]) -> None:
