@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config.db import pg_array_literal
-from contacts.bulk import update_rows
+from contacts.bulk import insert_rows, new_row, update_rows
 from contacts.models import Contact
 from tests.contacts.factories import ContactFactory
 from tests.services import require_postgres
@@ -89,3 +89,32 @@ def test_update_rows_round_trips_any_text(source, name):
     )
     contact.refresh_from_db()
     assert (contact.whatsapp_consent_source, contact.attributes) == (source, {"name": name})
+
+
+@pytest.mark.django_db
+@settings(max_examples=100, deadline=None)
+@given(text=texts, name=texts, external_id=st.one_of(st.none(), st.text(alphabet="ab\t\n\r\\ \"';,{}N", max_size=12)))
+def test_insert_rows_writes_each_value_exactly(text, name, external_id):
+    """COPY's text format is written by hand on PostgreSQL: tabs, newlines, backslashes, NULL."""
+    Contact.objects.filter(external_id=external_id).delete()
+    when = datetime(2025, 5, 15, 11, 23, 0, 123456, tzinfo=UTC)
+    [pk] = insert_rows(
+        Contact,
+        [
+            new_row(
+                Contact,
+                when,
+                external_id=external_id,
+                whatsapp_consent_source=text,
+                attributes={"name": name, "n": [1, None, True, 2.5]},
+                whatsapp_consent_at=when,
+            )
+        ],
+    )
+    stored = Contact.objects.get(pk=pk)
+    assert (stored.external_id, stored.whatsapp_consent_source, stored.attributes) == (
+        external_id,
+        text,
+        {"name": name, "n": [1, None, True, 2.5]},
+    )
+    assert stored.whatsapp_consent_at == when and stored.email is None
