@@ -265,6 +265,8 @@ if CONTACT_DEFAULT_SMS_SUBSCRIPTION not in ("subscribed", "not_subscribed", "non
 
 # A transfer whose worker has not committed a batch for this long is presumed dead and resumed.
 FILE_TRANSFER_STALE_SECONDS = env.int("FILE_TRANSFER_STALE_SECONDS", default=300)
+# Files of at least this size are parsed in a second process while the first writes (PostgreSQL)
+FILE_TRANSFER_PARSE_PROCESS_BYTES = env.int("FILE_TRANSFER_PARSE_PROCESS_BYTES", default=1 << 20)
 
 # Inlines on a contact's admin page, contributed by the apps that own them.
 CONTACT_ADMIN_INLINES = ["consent.admin.ConsentHistoryInline", "channels_sms.admin.ContactMessagesInline"]

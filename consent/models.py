@@ -109,11 +109,23 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 class ConsentChange(models.Model):
     """One accepted change of a consent: never edited, never deleted. Keys are SET_NULL with
-    copied identifiers so the history outlives deletions (CONVENTIONS pattern 8)."""
+    copied identifiers so the history outlives deletions (CONVENTIONS pattern 8).
 
-    consent = models.ForeignKey(Consent, null=True, on_delete=models.SET_NULL, related_name="changes")
+    The keys carry no database constraint (db_constraint=False): rows are written only by
+    consent_apply with ids it has just read or made, and Django's delete still sets them to NULL;
+    a constraint would cost a locked look-up per key at every commit, a quarter of an import's
+    database time."""
+
+    consent = models.ForeignKey(
+        Consent, null=True, on_delete=models.SET_NULL, related_name="changes", db_constraint=False
+    )
     contact = models.ForeignKey(
-        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="consent_changes"
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="consent_changes",
+        db_constraint=False,
     )
     recipient = models.CharField(_("recipient"), max_length=265)
     recipient_type = models.CharField(_("recipient type"), max_length=10, choices=RecipientType.choices)
@@ -135,10 +147,22 @@ class ConsentChange(models.Model):
     # not indexed: nothing looks history up by file or user (the admin filters by origin and date);
     # deleting a file transfer or a user scans once, while every import would write two more indexes
     file_transfer = models.ForeignKey(
-        "contacts.FileTransfer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        "contacts.FileTransfer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     acting_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     acting_username = models.CharField(max_length=150, blank=True, default="")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True, db_index=True)

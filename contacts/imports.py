@@ -6,9 +6,14 @@ applies nothing twice; accepted lines land whatever the other lines hold."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
+import pickle
+import signal
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -176,53 +181,16 @@ def _run(transfer: FileTransfer) -> FileTransfer:
         started_at=transfer.started_at or timezone.now(),
     )
     kind = transfer_kind(transfer)
-    resume_after = transfer.lines_done
-    header_seen = not kind.has_header and not kind.optional_header
     started = time.monotonic()
-    pending: list[tuple[int, str, object]] = []
-    last_offset = 0
-    with open(path, "rb") as fh:
-        for number, raw, offset in _lines(fh):
-            last_offset = offset
-            try:
-                text = raw.decode(encoding)
-            except UnicodeDecodeError:
-                text = None
-            if text is not None and number == 1:
-                text = text.lstrip("\ufeff")
-            if text is not None and not text.strip():
-                if number <= resume_after:
-                    continue
-                pending.append((number, "", None))  # blank: skipped, not counted
-                continue
-            if not header_seen and text is not None:
-                header_seen = True
-                if kind.is_header(text):
-                    problem = kind.header(text)
-                    if problem is not None:
-                        _fail(transfer.pk, f"line {number}: {problem.reason}")
-                        return FileTransfer.objects.get(pk=transfer.pk)
-                    if number > resume_after:
-                        pending.append((number, "", None))
-                    continue
-            if number <= resume_after:
-                continue
-            if text is None:
-                record = Rejection(
-                    f"the line is not valid {encoding.replace('-sig', '').upper()} text; "
-                    "choose the file's encoding when uploading"
-                )
-                text = raw.decode(encoding, errors="replace")
-            else:
-                record = kind.parse(text)
-            pending.append((number, text, record))
-            if len(pending) >= BATCH_LINES:
-                _flush(transfer, kind, pending, offset)
-                pending = []
-    if not header_seen and kind.has_header:
-        _fail(transfer.pk, "the file is empty: the header row (exid, email, msisdn, wpNumber, permission) is missing")
-        return FileTransfer.objects.get(pk=transfer.pk)
-    _flush(transfer, kind, pending, last_offset)
+    produce = functools.partial(_parsed_batches, kind, path, encoding, transfer.lines_done)
+    in_child = connection.vendor == "postgresql" and size >= settings.FILE_TRANSFER_PARSE_PROCESS_BYTES
+    with contextlib.closing(_in_child_process(produce) if in_child else produce()) as items:
+        for item in items:
+            if item[0] == "fail":
+                _fail(transfer.pk, item[1])
+                return FileTransfer.objects.get(pk=transfer.pk)
+            _, pending, offset = item
+            _flush(transfer, kind, pending, offset)
     transfer = FileTransfer.objects.get(pk=transfer.pk)
     if transfer.read_count == 0:
         _fail(transfer.pk, "the file has no lines to import")
@@ -246,6 +214,96 @@ def _run(transfer: FileTransfer) -> FileTransfer:
         transfer.rejected_count,
     )
     return transfer
+
+
+def _parsed_batches(kind, path: str, encoding: str, resume_after: int):
+    """Read, decode and parse the file after line `resume_after`: yields ("batch", lines, byte
+    offset) every BATCH_LINES lines and at the end, or ("fail", message) when the file is refused.
+    Pure of the database, so it can run in its own process while this one writes."""
+    header_seen = not kind.has_header and not kind.optional_header
+    pending: list[tuple[int, str, object]] = []
+    last_offset = 0
+    with open(path, "rb") as fh:
+        for number, raw, offset in _lines(fh):
+            last_offset = offset
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                text = None
+            if text is not None and number == 1:
+                text = text.lstrip("\ufeff")
+            if text is not None and not text.strip():
+                if number <= resume_after:
+                    continue
+                pending.append((number, "", None))  # blank: skipped, not counted
+                continue
+            if not header_seen and text is not None:
+                header_seen = True
+                if kind.is_header(text):
+                    problem = kind.header(text)
+                    if problem is not None:
+                        yield "fail", f"line {number}: {problem.reason}"
+                        return
+                    if number > resume_after:
+                        pending.append((number, "", None))
+                    continue
+            if number <= resume_after:
+                continue
+            if text is None:
+                record = Rejection(
+                    f"the line is not valid {encoding.replace('-sig', '').upper()} text; "
+                    "choose the file's encoding when uploading"
+                )
+                text = raw.decode(encoding, errors="replace")
+            else:
+                record = kind.parse(text)
+            pending.append((number, text, record))
+            if len(pending) >= BATCH_LINES:
+                yield "batch", pending, offset
+                pending = []
+    if not header_seen and kind.has_header:
+        yield "fail", "the file is empty: the header row (exid, email, msisdn, wpNumber, permission) is missing"
+        return
+    yield "batch", pending, last_offset
+
+
+def _in_child_process(produce):
+    """Run the generator `produce` in a forked process and yield its items here: parsing a big
+    file takes one core while this process and PostgreSQL write on the other. Items travel
+    pickled through a pipe, whose buffer holds the child back when the writer falls behind. The
+    child touches no database and leaves with os._exit (nothing of the parent's is closed)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            os.close(read_fd)
+            with os.fdopen(write_fd, "wb", buffering=1 << 20) as out:
+                for item in produce():
+                    pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    out.flush()
+            code = 0
+        except BaseException:  # reported, then the parent sees the exit code
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    finished = False
+    try:
+        with os.fdopen(read_fd, "rb", buffering=1 << 20) as inp:
+            while True:
+                try:
+                    item = pickle.load(inp)  # noqa: S301 - our own child, through our own pipe
+                except EOFError:
+                    break
+                yield item
+        finished = True
+    finally:
+        if not finished:
+            os.kill(pid, signal.SIGKILL)  # the writer stopped early (an error, the claim lost)
+        _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError("the file's parser process failed (see the worker's log); the import resumes on retry")
 
 
 def _flush(transfer: FileTransfer, kind, pending: list, offset: int, attempts: int = 4) -> None:

@@ -61,20 +61,24 @@ class Contact(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         indexes = [
-            models.Index(fields=["phone"], name="contact_phone_idx"),
-            models.Index(fields=["email"], name="contact_email_idx"),
+            # partial: a contact without a phone (or email) adds nothing to that index, so an
+            # upload of phones does not write the email index and the other way round
+            models.Index(fields=["phone"], name="contact_phone_idx", condition=Q(phone__isnull=False)),
+            models.Index(fields=["email"], name="contact_email_idx", condition=Q(email__isnull=False)),
             models.Index(fields=["phone_status", "sms_subscription"], name="contact_sms_audience_idx"),
         ]
         constraints = [
-            # constraints rather than unique=True: the same unique index, without the second
-            # (LIKE-pattern) index PostgreSQL would get for each, which every import would write
+            # constraints rather than unique=True: unique when present (a partial index that
+            # contacts without the value never enter), and no second (LIKE-pattern) index
             models.UniqueConstraint(
                 fields=["external_id"],
+                condition=Q(external_id__isnull=False),
                 name="contact_external_id_once",
                 violation_error_message=_("Another contact has this external id."),
             ),
             models.UniqueConstraint(
                 fields=["whatsapp_number"],
+                condition=Q(whatsapp_number__isnull=False),
                 name="contact_whatsapp_number_once",
                 violation_error_message=_("Another contact has this WhatsApp number."),
             ),

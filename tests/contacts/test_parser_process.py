@@ -1,0 +1,94 @@
+"""Big files are parsed in a second process on PostgreSQL (FILE_TRANSFER_PARSE_PROCESS_BYTES):
+the outcome must be exactly the in-process one, refusals included, and resuming still works."""
+
+import pytest
+
+from consent.models import Consent, ConsentChange
+from contacts.imports import file_transfer_run
+from contacts.models import Contact, FileTransfer, FileTransferStatus
+from tests.contacts.helpers import import_data_file, rejections
+from tests.services import require_postgres
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
+
+FILES = [
+    ("sms-iys", "sms_iys_mixed.txt"),
+    ("sms-iys", "sms_iys_bom.csv"),
+    ("email-iys", "email_iys_cp1254.txt"),
+    ("users", "users.csv"),
+    ("whatsapp", "whatsapp.csv"),
+    ("sms-iys", "all_bad_sms.txt"),
+]
+
+
+def _outcome(transfer):
+    counts = {k: getattr(transfer, f"{k}_count") for k in ("read", "created", "updated", "unchanged", "rejected")}
+    return transfer.status, transfer.error, counts, rejections(transfer)
+
+
+def _state():
+    fields = ("external_id", "phone", "email", "whatsapp_number", "sms_subscription")
+    return (
+        sorted(Contact.objects.values_list(*fields), key=lambda row: [v or "" for v in row]),
+        sorted(Consent.objects.values_list("recipient", "type", "status", "source")),
+        ConsentChange.objects.count(),
+    )
+
+
+def _wipe():
+    ConsentChange.objects.all()._raw_delete(ConsentChange.objects.db)  # append-only for the app, not for a test
+    Consent.objects.all().delete()
+    Contact.objects.all().delete()
+
+
+@pytest.mark.parametrize(("kind", "name"), FILES)
+def test_a_child_parser_gives_the_in_process_outcome(settings, kind, name):
+    require_postgres()
+    settings.FILE_TRANSFER_PARSE_PROCESS_BYTES = 10**12  # in this process
+    here = _outcome(import_data_file(kind, name))
+    here_state = _state()
+    _wipe()
+    settings.FILE_TRANSFER_PARSE_PROCESS_BYTES = 0  # every file in a child process
+    there = _outcome(import_data_file(kind, name))
+    assert there == here
+    assert _state() == here_state
+
+
+def test_a_refused_header_in_the_child_fails_the_transfer_plainly(settings, tmp_path):
+    require_postgres()
+    settings.FILE_TRANSFER_PARSE_PROCESS_BYTES = 0
+    from django.core.files import File
+
+    from contacts.imports import file_transfer_create
+
+    path = tmp_path / "wa.csv"
+    path.write_text("exid,email,phone_number,permission\nu1,,,905331234567,1\n", encoding="utf-8")
+    with open(path, "rb") as fh:
+        transfer = file_transfer_create(name="wa", kind="whatsapp", upload=File(fh, name="wa.csv"), enqueue=False)
+    transfer = file_transfer_run(transfer_id=transfer.pk)
+    assert transfer.status == FileTransferStatus.FAILED
+    assert transfer.error.startswith("line 1:")
+
+
+def test_a_child_parser_resumes_after_the_checkpoint(settings):
+    """A transfer whose first 10 lines were committed before its worker died: only the lines after
+    the checkpoint are read and applied, in a child as in process."""
+    require_postgres()
+    from django.core.files import File
+
+    from contacts.imports import file_transfer_create
+    from tests.contacts.helpers import DATA
+
+    outcomes = []
+    for limit in (10**12, 0):
+        settings.FILE_TRANSFER_PARSE_PROCESS_BYTES = limit
+        with open(DATA / "sms_iys_mixed.txt", "rb") as fh:
+            transfer = file_transfer_create(
+                name=f"resume {limit}", kind="sms-iys", upload=File(fh, name="sms_iys_mixed.txt"), enqueue=False
+            )
+        FileTransfer.objects.filter(pk=transfer.pk).update(lines_done=10, status=FileTransferStatus.PROCESSING)
+        outcomes.append((_outcome(file_transfer_run(transfer_id=transfer.pk)), _state()))
+        _wipe()
+    (here, here_state), (there, there_state) = outcomes
+    assert there == here and there_state == here_state
+    assert here[2]["read"] < 20 and min(here[3], default=11) > 10  # lines 1-10 were not read again
