@@ -53,6 +53,32 @@ def test_one_whatsapp_number_belongs_to_one_contact():
         ContactFactory(whatsapp_number="+905331234562")
 
 
+def test_ids_and_numbers_are_unique_only_when_present_and_the_form_says_so_plainly(admin_client):
+    ContactFactory(external_id="u1", whatsapp_number="+905331234562")
+    ContactFactory(external_id=None, whatsapp_number=None)
+    ContactFactory(external_id=None, whatsapp_number=None)  # many contacts without either: allowed
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        ContactFactory(external_id="u1")
+    response = admin_client.post(
+        reverse("admin:contacts_contact_add"),
+        {
+            "external_id": "u1",
+            "whatsapp_number": "+905331234562",
+            "phone_status": "active",
+            "whatsapp_consent": "unknown",
+            "attributes": "{}",
+            "consent_changes-TOTAL_FORMS": "0",
+            "consent_changes-INITIAL_FORMS": "0",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200  # the form again, with the errors
+    text = response.content.decode()
+    assert "Another contact has this external id." in text
+    assert "Another contact has this WhatsApp number." in text
+    assert Contact.objects.filter(external_id="u1").count() == 1
+
+
 def test_seed_demo_is_idempotent():
     call_command("seed_demo", count=200, verbosity=0)
     call_command("seed_demo", count=200, verbosity=0)
