@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
-from consent.models import ChangeOrigin, ConsentType
+from consent.models import ChangeOrigin, Consent, ConsentType
 from consent.parsers import IysLine, parse_email_iys_line, parse_sms_iys_line
 from consent.services import ConsentInput, consent_apply
 from contacts.bulk import insert_rows, new_row, reserve_ids, update_rows
@@ -31,6 +31,9 @@ class _IysUpload(TransferKind):
     def __init__(self, transfer):
         super().__init__(transfer)
         self.now = timezone.now()
+
+    def grown_models(self) -> list:
+        return [Contact, Consent]
 
     def apply(self, records: list[IysLine]) -> list[str | Rejection]:
         field = self.address_field

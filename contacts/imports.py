@@ -184,6 +184,7 @@ def _run(transfer: FileTransfer) -> FileTransfer:
     started = time.monotonic()
     produce = functools.partial(_parsed_batches, kind, path, encoding, transfer.lines_done)
     in_child = connection.vendor == "postgresql" and size >= settings.FILE_TRANSFER_PARSE_PROCESS_BYTES
+    statistics = _FreshStatistics(kind.grown_models())
     with contextlib.closing(_in_child_process(produce) if in_child else produce()) as items:
         for item in items:
             if item[0] == "fail":
@@ -191,6 +192,7 @@ def _run(transfer: FileTransfer) -> FileTransfer:
                 return FileTransfer.objects.get(pk=transfer.pk)
             _, pending, offset = item
             _flush(transfer, kind, pending, offset)
+            statistics.lines_written(len(pending))
     transfer = FileTransfer.objects.get(pk=transfer.pk)
     if transfer.read_count == 0:
         _fail(transfer.pk, "the file has no lines to import")
@@ -214,6 +216,34 @@ def _run(transfer: FileTransfer) -> FileTransfer:
         transfer.rejected_count,
     )
     return transfer
+
+
+class _FreshStatistics:
+    """PostgreSQL plans each batch's look-ups (a thousand phones at once) from table statistics. A
+    table an import grows from empty has none until autovacuum's analyze comes round (up to a
+    minute late, and never where autovacuum is off), and without them the planner reads the whole
+    table for every batch: 70 ms a batch at a million contacts instead of 5. So the tables are
+    analyzed after 20,000 lines and again each time the lines written double."""
+
+    FIRST = 20_000
+
+    def __init__(self, models: list):
+        self.tables = [m._meta.db_table for m in models] if connection.vendor == "postgresql" else []
+        self.written = 0
+        self.next_at = self.FIRST
+
+    def lines_written(self, count: int) -> None:
+        self.written += count
+        if not self.tables or self.written < self.next_at:
+            return
+        self.next_at = self.written * 2
+        qn = connection.ops.quote_name
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(qn(t) for t in self.tables)}")  # model table names, quoted
+        logger.info(
+            "analyzed %s after %s lines in %.2fs", ", ".join(self.tables), self.written, time.monotonic() - started
+        )
 
 
 def _parsed_batches(kind, path: str, encoding: str, resume_after: int):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from contacts.bulk import insert_objects
-from contacts.models import Contact, ContactList, FileTransfer, WhatsAppConsent
+from contacts.models import Contact, ContactList, ContactListMembership, FileTransfer, WhatsAppConsent
 from contacts.parsers import (
     Rejection,
     UserLine,
@@ -33,6 +33,10 @@ class TransferKind:
 
     def __init__(self, transfer: FileTransfer):
         self.transfer = transfer
+
+    def grown_models(self) -> list:
+        """The tables this kind makes grow and then looks up by value (statistics kept fresh)."""
+        return [Contact]
 
     def is_header(self, text: str) -> bool:
         return self.has_header
@@ -116,6 +120,9 @@ class UserUpload(TransferKind):
         Contact.objects.bulk_update(changed.values(), ["phone", "external_id", "updated_at"])
         contact_list_add(contact_list=self.contact_list(), contact_ids=[c.pk for c in members])
         return results
+
+    def grown_models(self) -> list:
+        return [Contact, ContactListMembership]
 
     def contact_list(self) -> ContactList:
         transfer = self.transfer
