@@ -21,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from production import production_environment  # noqa: E402
 
 
 def generate(kind: str, lines: int, path: Path, bad_ratio: float = 0.03, seed: int = 7) -> None:
@@ -109,6 +111,7 @@ def baseline(path: str) -> dict:
 
 
 def run_child(kind: str, path: Path, mode: str, database_url: str) -> dict:
+    production_environment()
     env = dict(os.environ, DATABASE_URL=database_url, TESTING="0", LOG_LEVEL="WARNING")
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, str(path), mode],

@@ -17,6 +17,9 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from production import production_environment  # noqa: E402
+
 IST = ZoneInfo("Europe/Istanbul")
 
 
@@ -33,6 +36,7 @@ def main() -> None:
         conn.execute('DROP DATABASE IF EXISTS "bench_iys"')
         conn.execute('CREATE DATABASE "bench_iys"')
     os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/bench_iys"
+    production_environment()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["LOG_LEVEL"] = "WARNING"
     import django

@@ -19,6 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from production import production_environment  # noqa: E402
+
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -59,6 +62,7 @@ def main() -> None:
         conn.execute('DROP DATABASE IF EXISTS "bench_send"')
         conn.execute('CREATE DATABASE "bench_send"')
     os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/bench_send"
+    production_environment()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ["SMS_DISPATCH_PARALLELISM"] = str(args.workers * args.concurrency)
