@@ -33,7 +33,7 @@ from contacts.transfers import CREATED, UNCHANGED, UPDATED, transfer_kind
 logger = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = (".txt", ".csv")
-BATCH_LINES = 2000
+BATCH_LINES = 5000
 CHUNK = 1 << 20
 
 
