@@ -3,25 +3,16 @@ consent change through consent_apply, linked to the contact found by externalId 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db.models import Q
 from django.utils import timezone
 
 from consent.models import ChangeOrigin, Consent, ConsentType
 from consent.parsers import IysLine, parse_email_iys_line, parse_sms_iys_line
 from consent.services import ConsentInput, consent_apply
-from contacts.bulk import insert_rows, new_row, reserve_ids, update_rows
+from contacts.bulk import reserve_ids, update_rows
 from contacts.models import Contact
 from contacts.parsers import Rejection
-from contacts.transfers import TransferKind
-
-
-@dataclass(slots=True)
-class _Contact:
-    pk: int | None
-    external_id: str | None
-    address: str | None  # the phone or the email, by upload kind
+from contacts.transfers import ContactRef, TransferKind, insert_contacts
 
 
 class _IysUpload(TransferKind):
@@ -38,8 +29,8 @@ class _IysUpload(TransferKind):
     def apply(self, records: list[IysLine]) -> list[str | Rejection]:
         field = self.address_field
         now = timezone.now()
-        by_exid: dict[str, _Contact] = {}
-        by_address: dict[str, _Contact] = {}
+        by_exid: dict[str, ContactRef] = {}
+        by_address: dict[str, ContactRef] = {}
         exids = {r.external_id for r in records if r.external_id}
         for pk, external_id, address in (
             Contact.objects.filter(
@@ -48,14 +39,14 @@ class _IysUpload(TransferKind):
             .order_by("pk")
             .values_list("pk", "external_id", field)
         ):
-            contact = _Contact(pk, external_id, address)
+            contact = ContactRef(pk, external_id, address)
             if external_id in exids:
                 by_exid[external_id] = contact
             if address:
                 by_address.setdefault(address, contact)
-        contacts: list[_Contact | Rejection] = []
-        new: list[_Contact] = []
-        filled: dict[int, _Contact] = {}
+        contacts: list[ContactRef | Rejection] = []
+        new: list[ContactRef] = []
+        filled: dict[int, ContactRef] = {}
         for record in records:
             contact = by_exid.get(record.external_id) if record.external_id else None
             if contact is not None:
@@ -74,7 +65,7 @@ class _IysUpload(TransferKind):
             else:
                 contact = by_address.get(record.recipient)
                 if contact is None or (record.external_id and contact.external_id):
-                    contact = _Contact(None, record.external_id, record.recipient)
+                    contact = ContactRef(None, record.external_id, record.recipient)
                     new.append(contact)
                     by_address.setdefault(record.recipient, contact)
                 elif record.external_id and not contact.external_id:
@@ -89,7 +80,7 @@ class _IysUpload(TransferKind):
         # reserved (SQLite) they are inserted first and the ledger's update reaches them.
         reserved = reserve_ids(Contact, len(new)) if new else None
         if reserved is None:
-            self._insert(new, now, {})
+            insert_contacts(new, now, field)
         else:
             for contact, pk in zip(new, reserved, strict=True):
                 contact.pk = pk
@@ -122,27 +113,12 @@ class _IysUpload(TransferKind):
                 subscriptions=subscriptions,
             )
         )
-        if reserved is not None:
-            self._insert(new, now, subscriptions, reserved)
+        if reserved is not None and field == "phone":
+            default = Contact._meta.get_field("sms_subscription").get_default()
+            insert_contacts(new, now, field, reserved, sms_subscription=lambda c: subscriptions.get(c.address, default))
+        elif reserved is not None:
+            insert_contacts(new, now, field, reserved)
         return [c if isinstance(c, Rejection) else next(applied) for c in contacts]
-
-    def _insert(self, new: list[_Contact], now, subscriptions: dict[str, str], ids=None) -> None:
-        if not new:
-            return
-        field = self.address_field
-        template = new_row(Contact, now)  # one set of defaults for the batch (rows are written, never shared)
-        default = template["sms_subscription"]
-        rows = [
-            {
-                **template,
-                field: c.address,
-                "external_id": c.external_id,
-                "sms_subscription": subscriptions.get(c.address, default) if field == "phone" else default,
-            }
-            for c in new
-        ]
-        for contact, pk in zip(new, insert_rows(Contact, rows, ids), strict=True):
-            contact.pk = pk
 
 
 class SmsIysUpload(_IysUpload):

@@ -36,6 +36,7 @@ def insert_rows(model: type[models.Model], rows: list[dict], ids: list[int] | No
     fields = _columns(model)
     names = [n for n in rows[0] if n != "id"]
     if connection.vendor != "postgresql":
+        assert ids is None, "ids are reserved on PostgreSQL only (reserve_ids returns None elsewhere)"
         objs = [model(**row) for row in rows]
         model.objects.bulk_create(objs)
         return [o.pk for o in objs]

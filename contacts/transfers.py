@@ -4,11 +4,14 @@ settings.FILE_TRANSFER_KINDS, so the İYS kinds live in consent/ without contact
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from contacts.bulk import insert_objects
+from contacts.bulk import insert_objects, insert_rows, new_row, update_rows
 from contacts.models import Contact, ContactList, ContactListMembership, FileTransfer, WhatsAppConsent
 from contacts.parsers import (
     Rejection,
@@ -23,6 +26,29 @@ from contacts.parsers import (
 from contacts.services import contact_list_add
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+@dataclass(slots=True)
+class ContactRef:
+    """A contact as an import batch works on it (plain values: a batch holds thousands)."""
+
+    pk: int | None
+    external_id: str | None
+    address: str | None  # the phone or the email, by upload kind
+
+
+def insert_contacts(new: list[ContactRef], now, field: str, ids: list[int] | None = None, **values) -> None:
+    """Insert the batch's new contacts (address in `field`, every other column at its default or
+    in `values`, a callable of the contact) and give them their ids."""
+    if not new:
+        return
+    template = new_row(Contact, now)  # one set of defaults for the batch (rows are written, never shared)
+    rows = [
+        {**template, field: c.address, "external_id": c.external_id, **{k: f(c) for k, f in values.items()}}
+        for c in new
+    ]
+    for contact, pk in zip(new, insert_rows(Contact, rows, ids), strict=True):
+        contact.pk = pk
 
 
 class TransferKind:
@@ -67,29 +93,36 @@ class UserUpload(TransferKind):
         return parse_user_line(text)
 
     def apply(self, records: list[UserLine]) -> list[str | Rejection]:
-        by_exid = {
-            c.external_id: c
-            for c in Contact.objects.filter(external_id__in={r.external_id for r in records if r.external_id})
-        }
-        by_phone: dict[str, Contact] = {}
-        for contact in Contact.objects.filter(phone__in={r.phone for r in records}).order_by("pk"):
-            by_phone.setdefault(contact.phone, contact)
+        now = timezone.now()
+        exids = {r.external_id for r in records if r.external_id}
+        by_exid: dict[str, ContactRef] = {}
+        by_phone: dict[str, ContactRef] = {}
+        for pk, external_id, phone in (
+            Contact.objects.filter(Q(external_id__any_of=exids) | Q(phone__any_of={r.phone for r in records}))
+            .order_by("pk")
+            .values_list("pk", "external_id", "phone")
+        ):
+            contact = ContactRef(pk, external_id, phone)
+            if external_id in exids:
+                by_exid[external_id] = contact
+            if phone:
+                by_phone.setdefault(phone, contact)
         results, members, new, changed = [], [], [], {}
         for record in records:
             contact = by_exid.get(record.external_id) if record.external_id else None
             if contact is not None:
-                if contact.phone and contact.phone != record.phone:
+                if contact.address and contact.address != record.phone:
                     results.append(
                         Rejection(
                             f"externalId {record.external_id} belongs to a contact with another "
-                            f"phone number ({contact.phone})"
+                            f"phone number ({contact.address})"
                         )
                     )
                     continue
                 outcome = UNCHANGED
-                if not contact.phone:
-                    contact.phone = record.phone
-                    outcome = CREATED if contact in new else UPDATED
+                if not contact.address:
+                    contact.address = record.phone
+                    outcome = UPDATED
                     if contact.pk:
                         changed[contact.pk] = contact
                     by_phone.setdefault(record.phone, contact)
@@ -99,7 +132,7 @@ class UserUpload(TransferKind):
                 if contact is not None and record.external_id and contact.external_id:
                     contact = None  # this phone's contact is another user: a new contact for this one
                 if contact is None:
-                    contact = Contact(phone=record.phone, external_id=record.external_id)
+                    contact = ContactRef(None, record.external_id, record.phone)
                     new.append(contact)
                     by_phone.setdefault(record.phone, contact)
                     results.append(CREATED)
@@ -113,11 +146,15 @@ class UserUpload(TransferKind):
                 if record.external_id:
                     by_exid[record.external_id] = contact
             members.append(contact)
-        insert_objects(new)
-        now = timezone.now()
-        for contact in changed.values():
-            contact.updated_at = now
-        Contact.objects.bulk_update(changed.values(), ["phone", "external_id", "updated_at"])
+        insert_contacts(new, now, "phone")
+        update_rows(
+            Contact,
+            [
+                {"id": c.pk, "phone": c.address, "external_id": c.external_id, "updated_at": now}
+                for c in changed.values()
+            ],
+            ["phone", "external_id", "updated_at"],
+        )
         contact_list_add(contact_list=self.contact_list(), contact_ids=[c.pk for c in members])
         return results
 
