@@ -314,7 +314,8 @@ def _in_child_process(produce):
                     out.flush()
             code = 0
         except BaseException:  # reported, then the parent sees the exit code
-            traceback.print_exc()
+            # straight to fd 2: sys.stderr's lock may have been held by another thread at the fork
+            os.write(2, traceback.format_exc().encode("utf-8", "replace"))
         finally:
             os._exit(code)
     os.close(write_fd)
