@@ -1,6 +1,8 @@
 """Big files are parsed in a second process on PostgreSQL (FILE_TRANSFER_PARSE_PROCESS_BYTES):
 the outcome must be exactly the in-process one, refusals included, and resuming still works."""
 
+import io
+
 import pytest
 
 from consent.models import Consent, ConsentChange
@@ -92,3 +94,38 @@ def test_a_child_parser_resumes_after_the_checkpoint(settings):
     (here, here_state), (there, there_state) = outcomes
     assert there == here and there_state == here_state
     assert here[2]["read"] < 20 and min(here[3], default=11) > 10  # lines 1-10 were not read again
+
+
+def test_a_crashed_child_parser_stops_the_run_and_leaves_it_resumable(settings, monkeypatch):
+    """A bug that kills the parser mid-file is not taken for the end of the file."""
+    require_postgres()
+    from consent.imports import SmsIysUpload
+    from contacts import imports
+
+    settings.FILE_TRANSFER_PARSE_PROCESS_BYTES = 0
+    monkeypatch.setattr(imports, "BATCH_LINES", 5)
+    original = SmsIysUpload.parse
+
+    def parse(self, text):
+        if text.startswith("905331234570"):
+            raise ZeroDivisionError("a parser bug")
+        return original(self, text)
+
+    monkeypatch.setattr(SmsIysUpload, "parse", parse)
+    from django.core.files import File
+
+    from contacts.imports import file_transfer_create
+
+    lines = "".join(f"9053312345{60 + i}; SMS; ONAY; 15.05.2025 14:23:00\n" for i in range(20))
+    transfer = file_transfer_create(
+        name="crash", kind="sms-iys", upload=File(io.BytesIO(lines.encode()), name="c.txt"), enqueue=False
+    )
+    with pytest.raises(RuntimeError, match="parser process failed"):
+        file_transfer_run(transfer_id=transfer.pk)
+    transfer.refresh_from_db()
+    assert transfer.status == FileTransferStatus.PROCESSING  # resumable, not "done" with lines missing
+    assert transfer.lines_done == 10  # the two batches before the bad line were committed
+    monkeypatch.setattr(SmsIysUpload, "parse", original)
+    FileTransfer.objects.filter(pk=transfer.pk).update(claim=None)
+    done = file_transfer_run(transfer_id=transfer.pk)
+    assert (done.status, done.read_count, done.created_count) == (FileTransferStatus.DONE, 20, 20)
