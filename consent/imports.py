@@ -3,7 +3,6 @@ consent change through consent_apply, linked to the contact found by externalId 
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.utils import timezone
 
 from consent.models import ChangeOrigin, Consent, ConsentType
@@ -12,7 +11,7 @@ from consent.services import ConsentInput, consent_apply
 from contacts.bulk import reserve_ids, update_rows
 from contacts.models import Contact
 from contacts.parsers import Rejection
-from contacts.transfers import ContactRef, TransferKind, insert_contacts
+from contacts.transfers import ContactRef, TransferKind, contacts_by_exid_and_address, insert_contacts
 
 
 class _IysUpload(TransferKind):
@@ -29,21 +28,9 @@ class _IysUpload(TransferKind):
     def apply(self, records: list[IysLine]) -> list[str | Rejection]:
         field = self.address_field
         now = timezone.now()
-        by_exid: dict[str, ContactRef] = {}
-        by_address: dict[str, ContactRef] = {}
-        exids = {r.external_id for r in records if r.external_id}
-        for pk, external_id, address in (
-            Contact.objects.filter(
-                Q(external_id__any_of=exids) | Q(**{f"{field}__any_of": {r.recipient for r in records}})
-            )
-            .order_by("pk")
-            .values_list("pk", "external_id", field)
-        ):
-            contact = ContactRef(pk, external_id, address)
-            if external_id in exids:
-                by_exid[external_id] = contact
-            if address:
-                by_address.setdefault(address, contact)
+        by_exid, by_address = contacts_by_exid_and_address(
+            {r.external_id for r in records if r.external_id}, field, {r.recipient for r in records}
+        )
         contacts: list[ContactRef | Rejection] = []
         new: list[ContactRef] = []
         filled: dict[int, ContactRef] = {}

@@ -51,6 +51,27 @@ def insert_contacts(new: list[ContactRef], now, field: str, ids: list[int] | Non
         contact.pk = pk
 
 
+def contacts_by_exid_and_address(
+    exids: set[str], field: str, addresses: set[str]
+) -> tuple[dict[str, ContactRef], dict[str, ContactRef]]:
+    """The existing contacts of a batch in one query: by external id, and by address (`field`:
+    phone or email; the oldest contact wins where several share one). A contact found both ways
+    is one ContactRef, so a change made through one index is seen through the other."""
+    by_exid: dict[str, ContactRef] = {}
+    by_address: dict[str, ContactRef] = {}
+    for pk, external_id, address in (
+        Contact.objects.filter(Q(external_id__any_of=exids) | Q(**{f"{field}__any_of": addresses}))
+        .order_by("pk")
+        .values_list("pk", "external_id", field)
+    ):
+        contact = ContactRef(pk, external_id, address)
+        if external_id in exids:
+            by_exid[external_id] = contact
+        if address:
+            by_address.setdefault(address, contact)
+    return by_exid, by_address
+
+
 class TransferKind:
     """One instance per run. `header()` sees the first non-blank line when `has_header`."""
 
@@ -94,19 +115,9 @@ class UserUpload(TransferKind):
 
     def apply(self, records: list[UserLine]) -> list[str | Rejection]:
         now = timezone.now()
-        exids = {r.external_id for r in records if r.external_id}
-        by_exid: dict[str, ContactRef] = {}
-        by_phone: dict[str, ContactRef] = {}
-        for pk, external_id, phone in (
-            Contact.objects.filter(Q(external_id__any_of=exids) | Q(phone__any_of={r.phone for r in records}))
-            .order_by("pk")
-            .values_list("pk", "external_id", "phone")
-        ):
-            contact = ContactRef(pk, external_id, phone)
-            if external_id in exids:
-                by_exid[external_id] = contact
-            if phone:
-                by_phone.setdefault(phone, contact)
+        by_exid, by_phone = contacts_by_exid_and_address(
+            {r.external_id for r in records if r.external_id}, "phone", {r.phone for r in records}
+        )
         results, members, new, changed = [], [], [], {}
         for record in records:
             contact = by_exid.get(record.external_id) if record.external_id else None
