@@ -100,11 +100,9 @@ class _IysUpload(TransferKind):
                 subscriptions=subscriptions,
             )
         )
-        if reserved is not None and field == "phone":
+        if reserved is not None:  # the subscription the ledger now implies for the phone, else the default
             default = Contact._meta.get_field("sms_subscription").get_default()
             insert_contacts(new, now, field, reserved, sms_subscription=lambda c: subscriptions.get(c.address, default))
-        elif reserved is not None:
-            insert_contacts(new, now, field, reserved)
         return [c if isinstance(c, Rejection) else next(applied) for c in contacts]
 
 

@@ -78,8 +78,8 @@ class _Current:
     iys_confirmed_at: datetime | None
 
 
-_CURRENT_FIELDS = ("pk", "recipient", "type", "recipient_type", "status", "consent_date", "source", "contact_id")
-_WRITTEN = ("status", "consent_date", "source", "contact_id", "iys_confirmed_at", "updated_at")
+_STATE = ("status", "consent_date", "source", "contact_id", "iys_confirmed_at")  # what a change sets
+_CURRENT_FIELDS = ("pk", "recipient", "type", "recipient_type", *_STATE)  # _Current's fields, in order
 
 
 @transaction.atomic
@@ -105,7 +105,7 @@ def consent_apply(
     current: dict[tuple, _Current] = {}
     for values in Consent.objects.filter(
         recipient__any_of={k[0] for k in keys}, type__in={k[1] for k in keys}
-    ).values_list(*_CURRENT_FIELDS, "iys_confirmed_at"):
+    ).values_list(*_CURRENT_FIELDS):
         consent = _Current(*values)
         current[(consent.recipient, consent.type, consent.recipient_type)] = consent
     results: list[str | Rejection] = []
@@ -178,7 +178,7 @@ def consent_apply(
                 "recipient_type": c.recipient_type,
                 "iys_checked_at": None,
                 "updated_at": now,
-                **{f: getattr(c, f) for f in _WRITTEN[:-1]},
+                **{f: getattr(c, f) for f in _STATE},
             }
             for c in created
         ],
@@ -187,8 +187,8 @@ def consent_apply(
         consent.pk = pk
     update_rows(
         Consent,
-        [{"id": c.pk, "updated_at": now, **{f: getattr(c, f) for f in _WRITTEN[:-1]}} for c in dirty.values()],
-        list(_WRITTEN),
+        [{"id": c.pk, "updated_at": now, **{f: getattr(c, f) for f in _STATE}} for c in dirty.values()],
+        [*_STATE, "updated_at"],
     )
     for key, row in history:
         row["consent_id"] = current[key].pk
