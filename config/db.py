@@ -36,6 +36,11 @@ def _text_literal(values) -> str:
     )
 
 
+def pg_text_array(values) -> str:
+    """A text[] literal for strings (str subclasses too) and None (NULL); see pg_array_literal."""
+    return _text_literal(values)
+
+
 def pg_array_literal(values) -> str | None:
     """A PostgreSQL array literal ('{1,2,"a\\"b",NULL}') for ints and strings, built with one join:
     psycopg adapts a list element by element in Python (~1 µs each, the bulk of a dispatcher's

@@ -7,7 +7,14 @@ from django.utils import timezone
 
 from consent.models import ChangeOrigin, Consent, ConsentType
 from consent.parsers import IysLine, parse_email_iys_line, parse_sms_iys_line
-from consent.services import ConsentInput, consent_apply
+from consent.services import (
+    CREATED,
+    ConsentInput,
+    FreshCandidates,
+    consent_apply,
+    consent_apply_fresh,
+    fresh_candidates,
+)
 from contacts.bulk import reserve_ids, update_rows
 from contacts.models import Contact
 from contacts.parsers import Rejection
@@ -25,7 +32,31 @@ class _IysUpload(TransferKind):
     def grown_models(self) -> list:
         return [Contact, Consent]
 
-    def apply(self, records: list[IysLine]) -> list[str | Rejection]:
+    def prepare(self, records: list[IysLine]) -> FreshCandidates | None:
+        return fresh_candidates(records, self.consent_type)
+
+    def apply(self, records: list[IysLine], prepared: FreshCandidates | None = None) -> list[str | Rejection]:
+        # Lines for recipients never seen before are written in one statement (PostgreSQL);
+        # the others go through the contact matching below and consent_apply.
+        ref = f"{self.transfer.original_name} ({self.transfer.name})"[:255]
+        fresh = consent_apply_fresh(
+            records=records,
+            consent_type=self.consent_type,
+            address_field=self.address_field,
+            origin=ChangeOrigin.UPLOAD,
+            origin_ref=ref,
+            file_transfer=self.transfer,
+            acting_user=self.transfer.uploaded_by,
+            candidates=prepared,
+        )
+        if not fresh:
+            return self._apply(records, ref)
+        rest = iter(self._apply([r for i, r in enumerate(records) if i not in fresh], ref))
+        return [CREATED if i in fresh else next(rest) for i in range(len(records))]
+
+    def _apply(self, records: list[IysLine], ref: str) -> list[str | Rejection]:
+        if not records:
+            return []
         field = self.address_field
         now = timezone.now()
         by_exid, by_address = contacts_by_exid_and_address(
@@ -76,7 +107,6 @@ class _IysUpload(TransferKind):
             [{"id": c.pk, field: c.address, "external_id": c.external_id, "updated_at": now} for c in filled.values()],
             [field, "external_id", "updated_at"],
         )
-        ref = f"{self.transfer.original_name} ({self.transfer.name})"[:255]
         changes = [
             ConsentInput(
                 recipient=r.recipient,

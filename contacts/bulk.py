@@ -17,14 +17,19 @@ def _columns(model: type[models.Model]) -> dict[str, models.Field]:
 _SEQUENCES: dict[str, str] = {}
 
 
-def allocate_ids(cursor, model: type[models.Model], count: int) -> list[int]:
-    """`count` ids from the table's sequence. The sequence's name is looked up once: inside the
-    per-row nextval(), pg_get_serial_sequence() would read the catalog again for every row."""
+def sequence_name(cursor, model: type[models.Model]) -> str:
+    """The name of the sequence behind the table's id, looked up once: inside a per-row nextval(),
+    pg_get_serial_sequence() would read the catalog again for every row."""
     table = model._meta.db_table
     if table not in _SEQUENCES:
         cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
         _SEQUENCES[table] = cursor.fetchone()[0]
-    cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [_SEQUENCES[table], count])
+    return _SEQUENCES[table]
+
+
+def allocate_ids(cursor, model: type[models.Model], count: int) -> list[int]:
+    """`count` ids from the table's sequence."""
+    cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence_name(cursor, model), count])
     return [r[0] for r in cursor.fetchall()]
 
 

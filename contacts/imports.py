@@ -190,8 +190,8 @@ def _run(transfer: FileTransfer) -> FileTransfer:
             if item[0] == "fail":
                 _fail(transfer.pk, item[1])
                 return FileTransfer.objects.get(pk=transfer.pk)
-            _, pending, offset = item
-            _flush(transfer, kind, pending, offset)
+            _, pending, offset, prepared = item
+            _flush(transfer, kind, pending, offset, prepared)
             statistics.lines_written(len(pending))
     transfer = FileTransfer.objects.get(pk=transfer.pk)
     if transfer.read_count == 0:
@@ -248,8 +248,9 @@ class _FreshStatistics:
 
 def _parsed_batches(kind, path: str, encoding: str, resume_after: int):
     """Read, decode and parse the file after line `resume_after`: yields ("batch", lines, byte
-    offset) every BATCH_LINES lines and at the end, or ("fail", message) when the file is refused.
-    Pure of the database, so it can run in its own process while this one writes."""
+    offset, what kind.prepare made of the batch's accepted records) every BATCH_LINES lines and at
+    the end, or ("fail", message) when the file is refused. Pure of the database, so it can run in
+    its own process while this one writes."""
     header_seen = not kind.has_header and not kind.optional_header
     pending: list[tuple[int, str, object]] = []
     last_offset = 0
@@ -289,12 +290,17 @@ def _parsed_batches(kind, path: str, encoding: str, resume_after: int):
                 record = kind.parse(text)
             pending.append((number, text, record))
             if len(pending) >= BATCH_LINES:
-                yield "batch", pending, offset
+                yield "batch", pending, offset, kind.prepare(_accepted(pending))
                 pending = []
     if not header_seen and kind.has_header:
         yield "fail", "the file is empty: the header row (exid, email, msisdn, wpNumber, permission) is missing"
         return
-    yield "batch", pending, last_offset
+    yield "batch", pending, last_offset, kind.prepare(_accepted(pending))
+
+
+def _accepted(pending: list) -> list:
+    """The records of the parsed lines that were not rejected (what kind.apply receives)."""
+    return [rec for _, _, rec in pending if rec is not None and not isinstance(rec, Rejection)]
 
 
 def _in_child_process(produce):
@@ -337,7 +343,7 @@ def _in_child_process(produce):
         raise RuntimeError("the file's parser process failed (see the worker's log); the import resumes on retry")
 
 
-def _flush(transfer: FileTransfer, kind, pending: list, offset: int, attempts: int = 4) -> None:
+def _flush(transfer: FileTransfer, kind, pending: list, offset: int, prepared=None, attempts: int = 4) -> None:
     if not pending:
         return
     lines = [(n, text, rec) for n, text, rec in pending if rec is not None]
@@ -346,7 +352,7 @@ def _flush(transfer: FileTransfer, kind, pending: list, offset: int, attempts: i
         try:
             with transaction.atomic():
                 _relaxed_commit()
-                outcomes = kind.apply([rec for _, rec in accepted]) if accepted else []
+                outcomes = kind.apply([rec for _, rec in accepted], prepared) if accepted else []
                 _record(
                     transfer,
                     lines,

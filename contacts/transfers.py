@@ -94,7 +94,12 @@ class TransferKind:
     def parse(self, text: str):
         raise NotImplementedError
 
-    def apply(self, records: list) -> list[str | Rejection]:
+    def prepare(self, records: list):
+        """Work on a batch of accepted records that needs no database; its result reaches apply as
+        `prepared`. Big files run it in the parser process, beside the writing one."""
+        return None
+
+    def apply(self, records: list, prepared=None) -> list[str | Rejection]:
         raise NotImplementedError
 
 
@@ -113,7 +118,7 @@ class UserUpload(TransferKind):
     def parse(self, text: str) -> UserLine | Rejection:
         return parse_user_line(text)
 
-    def apply(self, records: list[UserLine]) -> list[str | Rejection]:
+    def apply(self, records: list[UserLine], prepared=None) -> list[str | Rejection]:
         now = timezone.now()
         by_exid, by_phone = contacts_by_exid_and_address(
             {r.external_id for r in records if r.external_id}, "phone", {r.phone for r in records}
@@ -199,7 +204,7 @@ class WhatsAppImport(TransferKind):
     def parse(self, text: str) -> WhatsAppLine | Rejection:
         return parse_whatsapp_line(text, self.columns)
 
-    def apply(self, records: list[WhatsAppLine]) -> list[str | Rejection]:
+    def apply(self, records: list[WhatsAppLine], prepared=None) -> list[str | Rejection]:
         def lookup(field, values):
             found: dict[str, Contact] = {}
             for contact in Contact.objects.filter(**{f"{field}__in": {v for v in values if v}}).order_by("pk"):
