@@ -3,6 +3,8 @@ consent change through consent_apply, linked to the contact found by externalId 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils import timezone
 
 from consent.models import ChangeOrigin, Consent, ConsentType
@@ -18,7 +20,40 @@ from consent.services import (
 from contacts.bulk import reserve_ids, update_rows
 from contacts.models import Contact
 from contacts.parsers import Rejection
-from contacts.transfers import ContactRef, TransferKind, contacts_by_exid_and_address, insert_contacts
+from contacts.transfers import (
+    ContactRef,
+    Prepared,
+    Records,
+    TransferKind,
+    contacts_by_exid_and_address,
+    insert_contacts,
+)
+
+
+class _IysPrepared(Prepared):
+    """A batch's fresh candidates, with their values to rebuild those the statement leaves."""
+
+    def __init__(self, candidates: FreshCandidates, records: list[IysLine]):
+        self.candidates = candidates
+        self.deferred = candidates.positions
+        # plain tuples: a fraction of the cost of pickling the records themselves
+        self.values = [
+            (r.recipient, r.source, r.status, r.consent_date.isoformat(), r.external_id)
+            for r in (records[i] for i in candidates.positions)
+        ]
+        self._index: dict[int, int] | None = None
+
+    def record(self, position: int) -> IysLine:
+        if self._index is None:
+            self._index = {p: i for i, p in enumerate(self.candidates.positions)}
+        recipient, source, status, moment, external_id = self.values[self._index[position]]
+        return IysLine(
+            recipient=recipient,
+            source=source,
+            status=status,
+            consent_date=datetime.fromisoformat(moment),  # the same instant, as a fixed UTC offset
+            external_id=external_id,
+        )
 
 
 class _IysUpload(TransferKind):
@@ -32,10 +67,12 @@ class _IysUpload(TransferKind):
     def grown_models(self) -> list:
         return [Contact, Consent]
 
-    def prepare(self, records: list[IysLine]) -> FreshCandidates | None:
-        return fresh_candidates(records, self.consent_type)
+    def prepare(self, records: list[IysLine]) -> _IysPrepared | None:
+        candidates = fresh_candidates(records, self.consent_type)
+        return None if candidates is None else _IysPrepared(candidates, records)
 
-    def apply(self, records: list[IysLine], prepared: FreshCandidates | None = None) -> list[str | Rejection]:
+    def apply(self, records: list[IysLine], prepared: _IysPrepared | None = None) -> list[str | Rejection]:
+        records = Records(records, prepared)
         # Lines for recipients never seen before are written in one statement (PostgreSQL);
         # the others go through the contact matching below and consent_apply.
         ref = f"{self.transfer.original_name} ({self.transfer.name})"[:255]
@@ -47,11 +84,11 @@ class _IysUpload(TransferKind):
             origin_ref=ref,
             file_transfer=self.transfer,
             acting_user=self.transfer.uploaded_by,
-            candidates=prepared,
+            candidates=prepared.candidates if prepared else None,
         )
         if not fresh:
-            return self._apply(records, ref)
-        rest = iter(self._apply([r for i, r in enumerate(records) if i not in fresh], ref))
+            return self._apply(list(records), ref)
+        rest = iter(self._apply([records[i] for i in range(len(records)) if i not in fresh], ref))
         return [CREATED if i in fresh else next(rest) for i in range(len(records))]
 
     def _apply(self, records: list[IysLine], ref: str) -> list[str | Rejection]:

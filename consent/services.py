@@ -300,12 +300,12 @@ def consent_apply_fresh(
     if not candidates.positions:
         return set()
     now = timezone.now()
-    chosen = [records[i] for i in candidates.positions]
     account_id = None if origin in (ChangeOrigin.IYS_PULL, ChangeOrigin.PROVIDER) else _sync_account_id()
     arrays = list(candidates.arrays)
     if account_id is not None:
         from consent.iys.calendar import add_business_days
 
+        chosen = [records[i] for i in candidates.positions]
         deadlines = {d: add_business_days(d, 3) for d in {r.consent_date for r in chosen}}
         arrays.append(pg_text_array([deadlines[r.consent_date].isoformat() for r in chosen]))
         arrays.append(pg_text_array([_not_for_iys(r.recipient, r.status, "") for r in chosen]))

@@ -28,7 +28,7 @@ from django.utils import timezone
 from contacts.bulk import insert_objects
 from contacts.models import FileEncoding, FileTransfer, FileTransferStatus, RejectedLine
 from contacts.parsers import Rejection, detect_encoding, is_utf8
-from contacts.transfers import CREATED, UNCHANGED, UPDATED, transfer_kind
+from contacts.transfers import CREATED, DEFERRED, UNCHANGED, UPDATED, Prepared, transfer_kind
 
 logger = logging.getLogger(__name__)
 
@@ -290,17 +290,24 @@ def _parsed_batches(kind, path: str, encoding: str, resume_after: int):
                 record = kind.parse(text)
             pending.append((number, text, record))
             if len(pending) >= BATCH_LINES:
-                yield "batch", pending, offset, kind.prepare(_accepted(pending))
+                yield _batch(kind, pending, offset)
                 pending = []
     if not header_seen and kind.has_header:
         yield "fail", "the file is empty: the header row (exid, email, msisdn, wpNumber, permission) is missing"
         return
-    yield "batch", pending, last_offset, kind.prepare(_accepted(pending))
+    yield _batch(kind, pending, last_offset)
 
 
-def _accepted(pending: list) -> list:
-    """The records of the parsed lines that were not rejected (what kind.apply receives)."""
-    return [rec for _, _, rec in pending if rec is not None and not isinstance(rec, Rejection)]
+def _batch(kind, pending: list, offset: int) -> tuple:
+    """A batch item: the kind prepares its accepted records (what kind.apply will receive), and the
+    records it can rebuild from what it prepared are replaced by DEFERRED."""
+    accepted = [i for i, (_, _, rec) in enumerate(pending) if rec is not None and not isinstance(rec, Rejection)]
+    prepared = kind.prepare([pending[i][2] for i in accepted])
+    if isinstance(prepared, Prepared):
+        for position in prepared.deferred:
+            number, text, _ = pending[accepted[position]]
+            pending[accepted[position]] = (number, text, DEFERRED)
+    return "batch", pending, offset, prepared
 
 
 def _in_child_process(produce):

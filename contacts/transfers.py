@@ -4,6 +4,7 @@ settings.FILE_TRANSFER_KINDS, so the İYS kinds live in consent/ without contact
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -72,6 +73,45 @@ def contacts_by_exid_and_address(
     return by_exid, by_address
 
 
+class _Deferred:
+    """Stands for an accepted record that the parser process did not send (see Prepared)."""
+
+    def __reduce__(self):
+        return "DEFERRED"  # pickled as a reference to the one instance
+
+    def __repr__(self):
+        return "DEFERRED"
+
+
+DEFERRED = _Deferred()
+
+
+class Prepared:
+    """What a kind's prepare() made of a batch of accepted records. `deferred`: positions of records
+    that record(position) rebuilds from this object; the batch carries DEFERRED in their place, so
+    a parser process does not send them (unpickling a record costs more than the rest of its way
+    through an İYS upload's writer)."""
+
+    deferred: Sequence[int] = ()
+
+    def record(self, position: int):
+        raise NotImplementedError
+
+
+class Records(Sequence):
+    """A batch's accepted records with the DEFERRED ones rebuilt on access."""
+
+    def __init__(self, records: list, prepared: Prepared | None):
+        self.records, self.prepared = records, prepared
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, position):
+        record = self.records[position]
+        return self.prepared.record(position) if record is DEFERRED else record
+
+
 class TransferKind:
     """One instance per run. `header()` sees the first non-blank line when `has_header`."""
 
@@ -94,7 +134,7 @@ class TransferKind:
     def parse(self, text: str):
         raise NotImplementedError
 
-    def prepare(self, records: list):
+    def prepare(self, records: list) -> Prepared | None:
         """Work on a batch of accepted records that needs no database; its result reaches apply as
         `prepared`. Big files run it in the parser process, beside the writing one."""
         return None
