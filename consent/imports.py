@@ -11,6 +11,7 @@ from consent.models import ChangeOrigin, Consent, ConsentType
 from consent.parsers import IysLine, parse_email_iys_line, parse_sms_iys_line
 from consent.services import (
     CREATED,
+    FRESH_COLUMNS,
     ConsentInput,
     FreshCandidates,
     consent_apply,
@@ -31,29 +32,20 @@ from contacts.transfers import (
 
 
 class _IysPrepared(Prepared):
-    """A batch's fresh candidates, with their values to rebuild those the statement leaves."""
+    """A batch's fresh candidates; their values rebuild the records the statement leaves."""
 
-    def __init__(self, candidates: FreshCandidates, records: list[IysLine]):
+    def __init__(self, candidates: FreshCandidates):
         self.candidates = candidates
         self.deferred = candidates.positions
-        # plain tuples: a fraction of the cost of pickling the records themselves
-        self.values = [
-            (r.recipient, r.source, r.status, r.consent_date.isoformat(), r.external_id)
-            for r in (records[i] for i in candidates.positions)
-        ]
         self._index: dict[int, int] | None = None
 
     def record(self, position: int) -> IysLine:
         if self._index is None:
             self._index = {p: i for i, p in enumerate(self.candidates.positions)}
-        recipient, source, status, moment, external_id = self.values[self._index[position]]
-        return IysLine(
-            recipient=recipient,
-            source=source,
-            status=status,
-            consent_date=datetime.fromisoformat(moment),  # the same instant, as a fixed UTC offset
-            external_id=external_id,
-        )
+        i = self._index[position]
+        values = dict(zip(FRESH_COLUMNS, (column[i] for column in self.candidates.columns), strict=True))
+        # the same instant, as a fixed UTC offset
+        return IysLine(**{**values, "consent_date": datetime.fromisoformat(values["consent_date"])})
 
 
 class _IysUpload(TransferKind):
@@ -69,7 +61,7 @@ class _IysUpload(TransferKind):
 
     def prepare(self, records: list[IysLine]) -> _IysPrepared | None:
         candidates = fresh_candidates(records, self.consent_type)
-        return None if candidates is None else _IysPrepared(candidates, records)
+        return None if candidates is None else _IysPrepared(candidates)
 
     def apply(self, records: list[IysLine], prepared: _IysPrepared | None = None) -> list[str | Rejection]:
         records = Records(records, prepared)

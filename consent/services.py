@@ -233,12 +233,16 @@ def _insert_select(model, values: dict[str, object], params: list) -> str:
     return f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT {', '.join(exprs)} FROM fresh"  # noqa: S608
 
 
+FRESH_COLUMNS = ("recipient", "external_id", "status", "consent_date", "source")
+
+
 @dataclass(frozen=True)
 class FreshCandidates:
-    """The records consent_apply_fresh may write: their positions and their values as array
-    literals (positions, recipient, external_id, status, consent_date, source)."""
+    """The records consent_apply_fresh may write: their positions, their values by FRESH_COLUMNS
+    (consent_date in ISO 8601), and the same as array literals (positions first)."""
 
     positions: list[int]
+    columns: tuple[list, ...]
     arrays: list[str]
 
 
@@ -259,15 +263,14 @@ def fresh_candidates(records: Sequence, consent_type: str) -> FreshCandidates | 
         and _problem(r.recipient, consent_type, r.status, r.consent_date, r.source, now) is None
     ]
     chosen = [records[i] for i in positions]
-    arrays = [
-        pg_array_literal(positions),
-        pg_text_array([r.recipient for r in chosen]),
-        pg_text_array([r.external_id or None for r in chosen]),
-        pg_text_array([r.status for r in chosen]),
-        pg_text_array([r.consent_date.isoformat() for r in chosen]),
-        pg_text_array([r.source for r in chosen]),
-    ]
-    return FreshCandidates(positions, arrays)
+    columns = (
+        [r.recipient for r in chosen],
+        [r.external_id or None for r in chosen],
+        [r.status for r in chosen],
+        [r.consent_date.isoformat() for r in chosen],
+        [r.source for r in chosen],
+    )
+    return FreshCandidates(positions, columns, [pg_array_literal(positions), *map(pg_text_array, columns)])
 
 
 def consent_apply_fresh(

@@ -7,6 +7,7 @@ applies nothing twice; accepted lines land whatever the other lines hold."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import logging
 import os
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = (".txt", ".csv")
 BATCH_LINES = 5000
+PIPE_BYTES = 1 << 20  # the parser process's pipe: a batch of pickled lines (Linux allows up to 1 MiB unprivileged)
 CHUNK = 1 << 20
 
 
@@ -316,6 +318,9 @@ def _in_child_process(produce):
     pickled through a pipe, whose buffer holds the child back when the writer falls behind. The
     child touches no database and leaves with os._exit (nothing of the parent's is closed)."""
     read_fd, write_fd = os.pipe()
+    with contextlib.suppress(AttributeError, OSError):  # Linux: room for a whole batch (64 KiB by default),
+        # so the child parses the next batch instead of waiting for this process to read the last one
+        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     pid = os.fork()
     if pid == 0:  # the child
         code = 1
