@@ -145,6 +145,11 @@ def main() -> None:
         default=20_000,
         help="lines for the django-import-export baseline (it is slow; the ratio uses lines/s)",
     )
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="import each file a second time into the same database (every line known: the ledger's path)",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -168,6 +173,14 @@ def main() -> None:
                 f"peak RSS {r['peak_rss_mb']:.0f} MB (of which the parser process {r['child_rss_mb']:.0f} MB; "
                 f"created {r['created']:,}, rejected {r['rejected']:,})"
             )
+            if args.again:
+                r = run_child(kind, path, "pipeline", url)
+                print(
+                    f"  {'  again':10s} {r['read']:>9,} lines in {r['seconds']:7.1f} s = "
+                    f"{r['read'] / r['seconds']:>9,.0f} lines/s, peak RSS {r['peak_rss_mb']:.0f} MB "
+                    f"(the same file again: unchanged {r['unchanged']:,}, updated {r['updated']:,}, "
+                    f"created {r['created']:,})"
+                )
         if "sms-iys" in results and args.baseline_lines:
             path = Path(tmp) / "baseline.txt"
             generate("sms-iys", args.baseline_lines, path, bad_ratio=0)

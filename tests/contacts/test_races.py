@@ -1,5 +1,5 @@
-"""Concurrency on PostgreSQL: two imports at once never leave one WhatsApp number on two contacts,
-and a real worker killed mid-file loses and duplicates nothing."""
+"""Concurrency on PostgreSQL: two imports at once never leave one WhatsApp number on two contacts
+nor write one consent twice, and a real worker killed mid-file loses and duplicates nothing."""
 
 import os
 import signal
@@ -10,9 +10,9 @@ import pytest
 from django.core.files import File
 from django.db import connection, connections
 
-from consent.models import ConsentChange
+from consent.models import Consent, ConsentChange
 from contacts.imports import file_transfer_create, file_transfer_run, file_transfers_resume_stalled
-from contacts.models import Contact, FileTransfer, FileTransferStatus
+from contacts.models import Contact, FileTransfer, FileTransferStatus, SmsSubscription
 from tests.contacts.factories import ContactFactory
 from tests.services import require_postgres
 
@@ -65,6 +65,52 @@ def test_two_imports_racing_for_the_same_numbers_leave_each_on_one_contact(tmp_p
         )
         assert cursor.fetchall() == []
     assert Contact.objects.filter(whatsapp_number__isnull=False).count() == 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sms_iys_imports_racing_for_the_same_new_numbers_keep_one_consent_each(tmp_path):
+    """Both find the numbers new and write them in one statement; the one that loses the race on
+    the consent's unique key retries its batch, which then finds them and goes through the ledger."""
+    require_postgres()
+    lines = 12_000  # three batches each
+    phones = [f"90533{4000000 + i:07d}" for i in range(lines)]
+    first = _transfer(
+        tmp_path, "onay.txt", "".join(f"{p}; SMS; ONAY; 15.05.2025 14:23:00\n" for p in phones), kind="sms-iys"
+    )
+    second = _transfer(
+        tmp_path, "ret.txt", "".join(f"{p}; SMS; RET; 16.05.2025 09:00:00\n" for p in phones), kind="sms-iys"
+    )
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run(transfer_id):
+        try:
+            barrier.wait()
+            file_transfer_run(transfer_id=transfer_id)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(t.pk,)) for t in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    done = list(FileTransfer.objects.order_by("pk"))
+    assert [t.status for t in done] == [FileTransferStatus.DONE] * 2
+    for transfer in done:
+        assert transfer.read_count == lines and transfer.rejected_count == 0
+        assert transfer.created_count + transfer.updated_count + transfer.unchanged_count == lines
+    assert sum(t.created_count for t in done) == lines  # each number created once, by one of them
+    assert Consent.objects.count() == lines
+    assert set(Consent.objects.values_list("status", flat=True)) == {"RET"}  # the later date wins
+    assert Contact.objects.count() == lines  # the loser matched the winner's contacts by phone
+    assert set(Contact.objects.values_list("sms_subscription", flat=True)) == {SmsSubscription.NOT_SUBSCRIBED}
+    history = ConsentChange.objects.count()
+    assert lines <= history <= 2 * lines
+    assert history == lines + sum(t.updated_count for t in done)
 
 
 def test_a_killed_worker_neither_loses_nor_duplicates_lines(real_celery, tmp_path, settings):
