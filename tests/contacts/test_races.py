@@ -26,6 +26,28 @@ def _transfer(tmp_path, name, text, kind="whatsapp"):
         return file_transfer_create(name=name, kind=kind, upload=File(fh, name=name), enqueue=False)
 
 
+def _run_at_once(*transfers) -> None:
+    """Run the transfers in threads released together (each with its own connection)."""
+    barrier = threading.Barrier(len(transfers))
+    errors = []
+
+    def run(transfer_id):
+        try:
+            barrier.wait()
+            file_transfer_run(transfer_id=transfer_id)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(t.pk,)) for t in transfers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_imports_racing_for_the_same_numbers_leave_each_on_one_contact(tmp_path):
     require_postgres()
@@ -39,24 +61,7 @@ def test_two_imports_racing_for_the_same_numbers_leave_each_on_one_contact(tmp_p
     second = _transfer(
         tmp_path, "b.csv", "exid,wpNumber,permission\n" + "".join(f"b{i},{n},2\n" for i, n in enumerate(numbers))
     )
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def run(transfer_id):
-        try:
-            barrier.wait()
-            file_transfer_run(transfer_id=transfer_id)
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(t.pk,)) for t in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors, errors
+    _run_at_once(first, second)
     assert set(FileTransfer.objects.values_list("status", flat=True)) == {FileTransferStatus.DONE}
     with connection.cursor() as cursor:
         cursor.execute(
@@ -80,24 +85,7 @@ def test_two_sms_iys_imports_racing_for_the_same_new_numbers_keep_one_consent_ea
     second = _transfer(
         tmp_path, "ret.txt", "".join(f"{p}; SMS; RET; 16.05.2025 09:00:00\n" for p in phones), kind="sms-iys"
     )
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def run(transfer_id):
-        try:
-            barrier.wait()
-            file_transfer_run(transfer_id=transfer_id)
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(t.pk,)) for t in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors, errors
+    _run_at_once(first, second)
     done = list(FileTransfer.objects.order_by("pk"))
     assert [t.status for t in done] == [FileTransferStatus.DONE] * 2
     for transfer in done:
