@@ -95,7 +95,7 @@ def parse_timestamp(value: str, *, now: datetime) -> datetime | Rejection:
     match = _TIMESTAMP.fullmatch(value)
     if not match:
         return Rejection(f"the timestamp '{value}' is not in the form dd.MM.yyyy HH:mm:ss (e.g. 15.05.2025 14:23:00)")
-    day, month, year, hour, minute, second = (int(g) for g in match.groups())
+    day, month, year, hour, minute, second = map(int, match.groups())
     try:
         moment = datetime(year, month, day, hour, minute, second, tzinfo=ISTANBUL)
     except ValueError:

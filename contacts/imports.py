@@ -22,7 +22,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, reset_queries, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -195,6 +195,8 @@ def _run(transfer: FileTransfer) -> FileTransfer:
             _, pending, offset, prepared = item
             _flush(transfer, kind, pending, offset, prepared)
             statistics.lines_written(len(pending))
+            if settings.DEBUG:  # Django keeps every statement's SQL in DEBUG: a batch's runs to megabytes
+                reset_queries()
     transfer = FileTransfer.objects.get(pk=transfer.pk)
     if transfer.read_count == 0:
         _fail(transfer.pk, "the file has no lines to import")

@@ -4,9 +4,12 @@ the outcome must be exactly the in-process one, refusals included, and resuming 
 import io
 
 import pytest
+from django.core.files import File
+from django.db import connection
 
+import contacts.imports
 from consent.models import Consent, ConsentChange
-from contacts.imports import file_transfer_run
+from contacts.imports import file_transfer_create, file_transfer_run
 from contacts.models import Contact, FileTransfer, FileTransferStatus
 from tests.contacts.helpers import import_data_file, rejections
 from tests.services import require_postgres
@@ -129,3 +132,19 @@ def test_a_crashed_child_parser_stops_the_run_and_leaves_it_resumable(settings, 
     FileTransfer.objects.filter(pk=transfer.pk).update(claim=None)
     done = file_transfer_run(transfer_id=transfer.pk)
     assert (done.status, done.read_count, done.created_count) == (FileTransferStatus.DONE, 20, 20)
+
+
+def test_a_long_import_in_debug_mode_does_not_keep_every_statement(settings, monkeypatch, tmp_path):
+    """With DEBUG on, Django keeps each statement's SQL (a batch's İYS statement is hundreds of KB);
+    the import lets go of it after each batch, so memory stays flat however long the file."""
+    settings.DEBUG = True
+    monkeypatch.setattr(contacts.imports, "BATCH_LINES", 10)
+    lines = "".join(f"90533{5000000 + i:07d}; SMS; ONAY; 15.05.2025 14:23:00; d{i}\n" for i in range(200))
+    path = tmp_path / "long.txt"
+    path.write_text(lines, encoding="utf-8")
+    with open(path, "rb") as fh:
+        transfer = file_transfer_create(name="long", kind="sms-iys", upload=File(fh, name="long.txt"), enqueue=False)
+    connection.queries_log.clear()
+    done = file_transfer_run(transfer_id=transfer.pk)
+    assert (done.status, done.created_count) == (FileTransferStatus.DONE, 200)
+    assert 0 < len(connection.queries) < 40  # 20 batches of several statements each: only the last few are kept
