@@ -11,7 +11,6 @@ from consent.models import ChangeOrigin, Consent, ConsentType
 from consent.parsers import IysLine, parse_email_iys_line, parse_sms_iys_line
 from consent.services import (
     CREATED,
-    FRESH_COLUMNS,
     ConsentInput,
     FreshCandidates,
     consent_apply,
@@ -43,9 +42,9 @@ class _IysPrepared(Prepared):
         if self._index is None:
             self._index = {p: i for i, p in enumerate(self.candidates.positions)}
         i = self._index[position]
-        values = dict(zip(FRESH_COLUMNS, (column[i] for column in self.candidates.columns), strict=True))
-        # the same instant, as a fixed UTC offset
-        return IysLine(**{**values, "consent_date": datetime.fromisoformat(values["consent_date"])})
+        recipient, external_id, status, moment, source = (column[i] for column in self.candidates.columns)
+        # consent_date: the same instant, as a fixed UTC offset
+        return IysLine(recipient, source, status, datetime.fromisoformat(moment), external_id)
 
 
 class _IysUpload(TransferKind):

@@ -233,13 +233,11 @@ def _insert_select(model, values: dict[str, object], params: list) -> str:
     return f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT {', '.join(exprs)} FROM fresh"  # noqa: S608
 
 
-FRESH_COLUMNS = ("recipient", "external_id", "status", "consent_date", "source")
-
-
 @dataclass(frozen=True)
 class FreshCandidates:
-    """The records consent_apply_fresh may write: their positions, their values by FRESH_COLUMNS
-    (consent_date in ISO 8601), and the same as array literals (positions first)."""
+    """The records consent_apply_fresh may write: their positions, their values as columns
+    (recipient, external_id, status, consent_date in ISO 8601, source), and the same as array
+    literals (positions first)."""
 
     positions: list[int]
     columns: tuple[list, ...]
