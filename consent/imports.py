@@ -44,7 +44,13 @@ class _IysPrepared(Prepared):
         i = self._index[position]
         recipient, external_id, status, moment, source = (column[i] for column in self.candidates.columns)
         # consent_date: the same instant, as a fixed UTC offset
-        return IysLine(recipient, source, status, datetime.fromisoformat(moment), external_id)
+        return IysLine(
+            recipient=recipient,
+            source=source,
+            status=status,
+            consent_date=datetime.fromisoformat(moment),
+            external_id=external_id,
+        )
 
 
 class _IysUpload(TransferKind):

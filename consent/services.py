@@ -271,6 +271,91 @@ def fresh_candidates(records: Sequence, consent_type: str) -> FreshCandidates | 
     return FreshCandidates(positions, columns, [pg_array_literal(positions), *map(pg_text_array, columns)])
 
 
+def _fresh_inserts(
+    *, consent_type, address_field, origin, origin_ref, file_transfer, acting_user, account_id, now, params: list
+) -> list[str]:
+    """consent_apply_fresh's writes, one `INSERT … SELECT … FROM fresh` per table (constants go
+    into `params`): the new contact with the subscription its consent implies, the consent, the
+    history row and, in Sync mode, the İYS submission: the rows consent_apply writes for a new
+    recipient."""
+    subscription: object = Contact._meta.get_field("sms_subscription").get_default()
+    if consent_type == ConsentType.MESAJ:  # an individual's (the fresh path writes BIREYSEL only)
+        onay, ret = IMPLIED_SUBSCRIPTION[ConsentStatus.ONAY], IMPLIED_SUBSCRIPTION[ConsentStatus.RET]
+        subscription = _Sql(f"CASE fresh.status WHEN '{ConsentStatus.ONAY}' THEN '{onay}' ELSE '{ret}' END")
+    inserts = [
+        _insert_select(
+            Contact,
+            {
+                **new_row(Contact, now),
+                "id": _Sql("fresh.contact_id"),
+                address_field: _Sql("fresh.recipient"),
+                "external_id": _Sql("fresh.external_id"),
+                "sms_subscription": subscription,
+            },
+            params,
+        ),
+        _insert_select(
+            Consent,
+            {
+                "id": _Sql("fresh.consent_id"),
+                "recipient": _Sql("fresh.recipient"),
+                "type": consent_type,
+                "recipient_type": RecipientType.BIREYSEL,
+                "status": _Sql("fresh.status"),
+                "consent_date": _Sql("fresh.consent_date"),
+                "source": _Sql("fresh.source"),
+                "contact_id": _Sql("fresh.contact_id"),
+                "iys_confirmed_at": now if origin == ChangeOrigin.IYS_PULL else None,
+                "iys_checked_at": None,
+                "updated_at": now,
+            },
+            params,
+        ),
+        _insert_select(
+            ConsentChange,
+            {
+                "id": _Sql("fresh.change_id"),
+                "consent_id": _Sql("fresh.consent_id"),
+                "contact_id": _Sql("fresh.contact_id"),
+                "recipient": _Sql("fresh.recipient"),
+                "recipient_type": RecipientType.BIREYSEL,
+                "type": consent_type,
+                "status": _Sql("fresh.status"),
+                "previous_status": "",
+                "consent_date": _Sql("fresh.consent_date"),
+                "source": _Sql("fresh.source"),
+                "origin": origin,
+                "origin_ref": origin_ref,
+                "file_transfer_id": getattr(file_transfer, "pk", None),
+                "acting_user_id": getattr(acting_user, "pk", None),
+                "acting_username": getattr(acting_user, "username", "") or "",
+                "created_at": now,
+            },
+            params,
+        ),
+    ]
+    if account_id is not None:
+        inserts.append(
+            _insert_select(
+                IysSubmission,
+                {
+                    **new_row(IysSubmission, now),
+                    "change_id": _Sql("fresh.change_id"),
+                    "account_id": account_id,
+                    "recipient": _Sql("fresh.recipient"),
+                    "state": _Sql(
+                        f"CASE fresh.skip_reason WHEN '' THEN '{SubmissionState.PENDING}' "
+                        f"ELSE '{SubmissionState.SKIPPED}' END"
+                    ),
+                    "deadline": _Sql("fresh.deadline"),
+                    "skip_reason": _Sql("fresh.skip_reason"),
+                },
+                params,
+            )
+        )
+    return inserts
+
+
 def consent_apply_fresh(
     *,
     records: Sequence,
@@ -312,11 +397,6 @@ def consent_apply_fresh(
         arrays.append(pg_text_array([_not_for_iys(r.recipient, r.status, "") for r in chosen]))
     else:
         arrays += ["{}", "{}"]
-    individual_mesaj = consent_type == ConsentType.MESAJ
-    subscription: object = Contact._meta.get_field("sms_subscription").get_default()
-    if individual_mesaj:
-        onay, ret = IMPLIED_SUBSCRIPTION[ConsentStatus.ONAY], IMPLIED_SUBSCRIPTION[ConsentStatus.RET]
-        subscription = _Sql(f"CASE fresh.status WHEN '{ConsentStatus.ONAY}' THEN '{onay}' ELSE '{ret}' END")
     qn = connection.ops.quote_name
     params: list = []
     with connection.cursor() as cursor:
@@ -324,77 +404,17 @@ def consent_apply_fresh(
         # batch: 15 ms of compiling to save none (for this transaction only)
         cursor.execute("SET LOCAL jit = off")
         sequences = [sequence_name(cursor, m) for m in (Contact, Consent, ConsentChange)]
-        inserts = [
-            _insert_select(
-                Contact,
-                {
-                    **new_row(Contact, now),
-                    "id": _Sql("fresh.contact_id"),
-                    address_field: _Sql("fresh.recipient"),
-                    "external_id": _Sql("fresh.external_id"),
-                    "sms_subscription": subscription,
-                },
-                params,
-            ),
-            _insert_select(
-                Consent,
-                {
-                    "id": _Sql("fresh.consent_id"),
-                    "recipient": _Sql("fresh.recipient"),
-                    "type": consent_type,
-                    "recipient_type": RecipientType.BIREYSEL,
-                    "status": _Sql("fresh.status"),
-                    "consent_date": _Sql("fresh.consent_date"),
-                    "source": _Sql("fresh.source"),
-                    "contact_id": _Sql("fresh.contact_id"),
-                    "iys_confirmed_at": now if origin == ChangeOrigin.IYS_PULL else None,
-                    "iys_checked_at": None,
-                    "updated_at": now,
-                },
-                params,
-            ),
-            _insert_select(
-                ConsentChange,
-                {
-                    "id": _Sql("fresh.change_id"),
-                    "consent_id": _Sql("fresh.consent_id"),
-                    "contact_id": _Sql("fresh.contact_id"),
-                    "recipient": _Sql("fresh.recipient"),
-                    "recipient_type": RecipientType.BIREYSEL,
-                    "type": consent_type,
-                    "status": _Sql("fresh.status"),
-                    "previous_status": "",
-                    "consent_date": _Sql("fresh.consent_date"),
-                    "source": _Sql("fresh.source"),
-                    "origin": origin,
-                    "origin_ref": origin_ref,
-                    "file_transfer_id": getattr(file_transfer, "pk", None),
-                    "acting_user_id": getattr(acting_user, "pk", None),
-                    "acting_username": getattr(acting_user, "username", "") or "",
-                    "created_at": now,
-                },
-                params,
-            ),
-        ]
-        if account_id is not None:
-            inserts.append(
-                _insert_select(
-                    IysSubmission,
-                    {
-                        **new_row(IysSubmission, now),
-                        "change_id": _Sql("fresh.change_id"),
-                        "account_id": account_id,
-                        "recipient": _Sql("fresh.recipient"),
-                        "state": _Sql(
-                            f"CASE fresh.skip_reason WHEN '' THEN '{SubmissionState.PENDING}' "
-                            f"ELSE '{SubmissionState.SKIPPED}' END"
-                        ),
-                        "deadline": _Sql("fresh.deadline"),
-                        "skip_reason": _Sql("fresh.skip_reason"),
-                    },
-                    params,
-                )
-            )
+        inserts = _fresh_inserts(
+            consent_type=consent_type,
+            address_field=address_field,
+            origin=origin,
+            origin_ref=origin_ref,
+            file_transfer=file_transfer,
+            acting_user=acting_user,
+            account_id=account_id,
+            now=now,
+            params=params,
+        )
         contact_table, consent_table = qn(Contact._meta.db_table), qn(Consent._meta.db_table)
         address = qn(Contact._meta.get_field(address_field).column)
         # Names from the models, values as parameters. OFFSET 0 keeps each test a look-up in an
