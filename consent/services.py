@@ -34,6 +34,8 @@ CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 PHONE_TYPES = (ConsentType.MESAJ, ConsentType.ARAMA)
 STATUSES = frozenset(ConsentStatus.values)
 SOURCES = frozenset(ConsentSource.values)
+# changes that came from İYS itself, or that İYS already refused, are not sent back to it
+NOT_SENT_TO_IYS = (ChangeOrigin.IYS_PULL, ChangeOrigin.PROVIDER)
 # one truth, two views: the SMS subscription an individual's MESAJ consent implies
 IMPLIED_SUBSCRIPTION = {
     ConsentStatus.ONAY: SmsSubscription.SUBSCRIBED,
@@ -207,7 +209,7 @@ def consent_apply(
     changed = _sync_sms_subscription([current[k] for k in {k for k, _ in history}])
     if subscriptions is not None:
         subscriptions.update(changed)
-    if origin not in (ChangeOrigin.IYS_PULL, ChangeOrigin.PROVIDER) and history:
+    if origin not in NOT_SENT_TO_IYS and history:
         queue_for_iys([row for _, row in history], ids, now)
     return results
 
@@ -386,7 +388,7 @@ def consent_apply_fresh(
     if not candidates.positions:
         return set()
     now = timezone.now()
-    account_id = None if origin in (ChangeOrigin.IYS_PULL, ChangeOrigin.PROVIDER) else _sync_account_id()
+    account_id = None if origin in NOT_SENT_TO_IYS else _sync_account_id()
     arrays = list(candidates.arrays)
     if account_id is not None:
         from consent.iys.calendar import add_business_days
