@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from channels_sms.encoding import PROFILES, count_segments
@@ -19,7 +20,9 @@ from channels_sms.selectors import campaign_preview, campaign_statistics
 from channels_sms.services import (
     CampaignError,
     campaign_cancel,
+    campaign_log_transactional,
     campaign_pause,
+    campaign_record_kind,
     campaign_resume,
     campaign_start,
     message_send,
@@ -91,7 +94,15 @@ class CampaignAdmin(CounterMixin, admin.ModelAdmin):
     search_fields = ["name"]
     list_select_related = ["account"]
     autocomplete_fields = []
-    readonly_fields = ["status", "message_count", "started_at", "finished_at", "statistics", "counter"]
+    readonly_fields = [
+        "status",
+        "message_count",
+        "started_at",
+        "finished_at",
+        "statistics",
+        "counter",
+        "transactional_chosen",
+    ]
 
     class Media:
         js = ["channels_sms/counter.js"]
@@ -99,7 +110,7 @@ class CampaignAdmin(CounterMixin, admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         sets = [
-            (None, {"fields": ["name", "kind", "account", "sender"]}),
+            (None, {"fields": ["name", "kind", "transactional_chosen", "account", "sender"]}),
             (_("Message"), {"fields": ["template", "text", "counter"]}),
             (_("Audience"), {"fields": ["audience", "contact_list", "audience_filter", "alert_phone"]}),
             (_("When"), {"fields": ["send_at"]}),
@@ -115,14 +126,29 @@ class CampaignAdmin(CounterMixin, admin.ModelAdmin):
             return [*CampaignForm.Meta.fields, *self.readonly_fields]
         return self.readonly_fields
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.acting_user = request.user  # a class made for this request: the kind's permission check
+        return form
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
+        kind_changed = not change or "kind" in form.changed_data
+        campaign_record_kind(campaign=obj, acting_user=request.user, kind_changed=kind_changed)
         super().save_model(request, obj, form, change)
+        if kind_changed:
+            campaign_log_transactional(campaign=obj, acting_user=request.user)
 
     def response_add(self, request, obj, post_url_continue=None):
         self.message_user(request, _("Saved. Check the preview, then send or schedule it."))
         return HttpResponseRedirect(reverse("admin:channels_sms_campaign_preview", args=[obj.pk]))
+
+    @admin.display(description=_("Transactional chosen by"))
+    def transactional_chosen(self, obj):
+        if not obj or not obj.transactional_chosen_at:
+            return "-"
+        return f"{obj.transactional_chosen_by_name} · {localtime(obj.transactional_chosen_at):%Y-%m-%d %H:%M}"
 
     @admin.display(description=_("Statistics"))
     def statistics(self, obj):
@@ -142,7 +168,7 @@ class CampaignAdmin(CounterMixin, admin.ModelAdmin):
         campaign = get_object_or_404(Campaign.objects.select_related("account", "template", "contact_list"), pk=pk)
         if not self.has_view_permission(request, campaign):
             raise PermissionDenied
-        test_form = SendForm(initial={"kind": campaign.kind, "text": campaign.body})
+        test_form = SendForm(initial={"kind": campaign.kind, "text": campaign.body}, user=request.user)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -177,7 +203,7 @@ class CampaignAdmin(CounterMixin, admin.ModelAdmin):
                 campaign_cancel(campaign_id=pk)
                 self.message_user(request, _("Cancelled. Messages not yet sent will not be sent."))
             elif action == "test":
-                form = SendForm(request.POST)
+                form = SendForm(request.POST, user=request.user)
                 if not form.is_valid():
                     self.message_user(request, _("Test send: %(e)s") % {"e": form.errors.as_text()}, messages.ERROR)
                     return back
@@ -258,7 +284,7 @@ def send_test_sms_view(request, account_id: int):
     account = get_object_or_404(ProviderAccount, pk=account_id)
     if not request.user.has_perm("providers.change_provideraccount"):
         raise PermissionDenied
-    form = SendForm(request.POST or None, initial={"text": "Test message from the panel"})
+    form = SendForm(request.POST or None, initial={"text": "Test message from the panel"}, user=request.user)
     result = None
     if request.method == "POST" and form.is_valid():
         try:

@@ -61,14 +61,21 @@ def moves_forward(current: str, new: str) -> bool:
     return RANK[new] > RANK[current]
 
 
-@transaction.atomic
 def messages_update(updates: dict[int, dict]) -> int:
     """Apply `updates` (message id → field values). A "status" value is applied only when it moves
     forward; the other fields are always written (text, segments, the claim being released).
     Returns how many statuses moved. Only the fields a change names are written: rows with the
     same set of fields go in one UPDATE (a dispatcher's batch is one or two such sets)."""
+    return len(messages_update_moved(updates))
+
+
+@transaction.atomic
+def messages_update_moved(updates: dict[int, dict], *, only_if_moved: tuple[str, ...] = ()) -> set[int]:
+    """messages_update, returning the ids whose status moved. Fields in `only_if_moved` are written
+    only with a status that moves (a report's price and segments: a late or repeated report is not
+    allowed to rewrite them)."""
     if not updates:
-        return 0
+        return set()
     now = timezone.now()
     current = {
         row["id"]: row
@@ -78,7 +85,7 @@ def messages_update(updates: dict[int, dict]) -> int:
         .values("id", "status", "done_at", "provider_id")
     }
     groups: dict[tuple[str, ...], list[dict]] = {}
-    moved = 0
+    moved: set[int] = set()
     for pk, change in updates.items():
         row = current.get(pk)
         if row is None:
@@ -87,11 +94,11 @@ def messages_update(updates: dict[int, dict]) -> int:
         status = change.pop("status", None)
         if status is not None and moves_forward(row["status"], status):
             change["status"] = status
-            moved += 1
+            moved.add(pk)
             if status in FINAL and not row["done_at"]:
                 change["done_at"] = change.get("done_at") or now
         elif status is not None:
-            for field in ("reason", "raw_status", "done_at"):
+            for field in ("reason", "raw_status", "done_at", *only_if_moved):
                 change.pop(field, None)  # they describe a status that did not apply
         if row["provider_id"] and change.get("provider_id") == "":
             change.pop("provider_id")
@@ -135,9 +142,10 @@ def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]
         if report.done_at:
             change["done_at"] = report.done_at
         updates[pk] = change
-    moved = messages_update(updates)
-    bounced = {known[pk] for pk, r in by_pk.items() if pk in known and r.bounce}
-    refused = {known[pk] for pk, r in by_pk.items() if pk in known and r.consent_refused}
+    moved = messages_update_moved(updates, only_if_moved=("price", "segments"))
+    # a report that moves nothing (late, repeated, out of order) has no side effect either
+    bounced = {known[pk] for pk in moved if by_pk[pk].bounce}
+    refused = {known[pk] for pk in moved if by_pk[pk].consent_refused}
     if bounced:
         from contacts.services import contacts_mark_bounced
 
@@ -149,7 +157,7 @@ def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]
     unknown = len(reports) - len(updates)
     if unknown:
         logger.info("account %s: %d delivery report(s) for unknown messages ignored", account_id, unknown)
-    return moved
+    return len(moved)
 
 
 def handle_webhook_events(*, account_id: int, events: WebhookEvents) -> None:

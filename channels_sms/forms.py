@@ -34,8 +34,15 @@ class CampaignForm(forms.ModelForm):
             "send_at",
         ]
 
+    acting_user = None  # set by the admin for the request (CampaignAdmin.get_form)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "kind" in self.fields:
+            self.fields["kind"].help_text = _(
+                "Transactional skips the subscription and İYS checks: only users allowed to send "
+                "transactional messages may choose it."
+            )
         if "account" in self.fields:  # absent once the campaign has started (read-only then)
             self.fields["account"].queryset = ProviderAccount.objects.filter(channel=Channel.SMS, is_active=True)
         if "sender" in self.fields:
@@ -47,7 +54,7 @@ class CampaignForm(forms.ModelForm):
     def clean(self):
         from django.core.exceptions import ValidationError
 
-        from channels_sms.services import campaign_validate
+        from channels_sms.services import campaign_authorise_kind, campaign_validate
 
         cleaned = super().clean()
         campaign = self.instance
@@ -65,6 +72,11 @@ class CampaignForm(forms.ModelForm):
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     self.add_error(field if field in self.fields else None, errors)
+        if "kind" in self.fields:
+            try:  # a transactional campaign is made or changed only by someone allowed to choose it
+                campaign_authorise_kind(campaign=campaign, acting_user=self.acting_user, changed=self.has_changed())
+            except ValidationError as exc:
+                self.add_error("kind", exc.message_dict["kind"])
         return cleaned
 
 
@@ -72,3 +84,11 @@ class SendForm(forms.Form):
     to = forms.CharField(label=_("Phone number"), max_length=32, help_text=_("E.g. +905321234567 or 05321234567."))
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}))
     kind = forms.ChoiceField(label=_("Kind"), choices=MessageKind.choices, initial=MessageKind.TRANSACTIONAL)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from channels_sms.services import may_choose_transactional
+
+        if user is not None and not may_choose_transactional(user):  # a newsletter test goes through the rule
+            self.fields["kind"].choices = [(MessageKind.NEWSLETTER, MessageKind.NEWSLETTER.label)]
+            self.fields["kind"].initial = MessageKind.NEWSLETTER

@@ -94,6 +94,20 @@ class Campaign(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # who chose "transactional" (subscription and İYS are then not checked), kept past the user's deletion
+    transactional_chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("transactional chosen by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    transactional_chosen_by_name = models.CharField(
+        _("transactional chosen by"), max_length=150, blank=True, default="", editable=False
+    )
+    transactional_chosen_at = models.DateTimeField(_("transactional chosen at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -102,6 +116,12 @@ class Campaign(models.Model):
         verbose_name = _("SMS campaign")
         verbose_name_plural = _("SMS campaigns")
         ordering = ["-created_at"]
+        permissions = [
+            (
+                "send_transactional",
+                _("Can choose transactional (subscription and İYS are not checked)"),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -146,6 +166,9 @@ class Message(models.Model):
         related_name="messages",
         db_index=False,  # message_contact_created leads with it
     )
+    # the contact the message was made for, kept when the contact is deleted (contact becomes NULL):
+    # a message made for a contact is never sent once that contact is gone; only alerts have none
+    addressed_contact_id = models.BigIntegerField(_("made for contact (id)"), null=True, blank=True, editable=False)
     account = models.ForeignKey(
         ProviderAccount,
         verbose_name=_("provider account"),

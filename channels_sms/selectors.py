@@ -3,28 +3,78 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.dateformat import format as date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from channels_sms.encoding import Segmentation, count_segments, profile_for
 from channels_sms.models import Audience, Campaign, Message, MessageStatus
 from channels_sms.rendering import contact_values, render
+from consent.models import MessageKind
 from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions, exclusion_counts
 from contacts.models import Contact
 from providers.base import Channel
 
 FILTER_FIELDS = ("phone_status", "sms_subscription", "whatsapp_consent", "external_id", "email")
+FILTER_EXAMPLE = '{"city": "İzmir", "sms_subscription": ["subscribed", "none"]}'
+MAX_FILTER_VALUES = 1000
+
+
+def _choices(name: str) -> set[str] | None:
+    field = Contact._meta.get_field(name)
+    return {value for value, _label in field.choices} if field.choices else None
+
+
+def _value_problem(key: str, value) -> str | None:
+    if key in FILTER_FIELDS:
+        if not isinstance(value, str):
+            return f"'{key}' takes text, not {json.dumps(value, ensure_ascii=False)[:40]}"
+        choices = _choices(key)
+        if choices is not None and value not in choices:
+            return f"'{key}' is one of {', '.join(sorted(choices))}; '{value[:40]}' is not"
+        return None
+    if isinstance(value, bool) or isinstance(value, int | float | str):
+        return None
+    return f"the attribute '{key[:40]}' takes text, a number or true/false, not {type(value).__name__}"
+
+
+def audience_filter_problems(spec) -> str | None:
+    """The filter a campaign accepts, in words when it is not one: an object whose keys are contact
+    fields or profile attribute names, each with a value (equals) or a list of values (any of).
+    No other operator: a key is never an ORM lookup (`name__regex`, `city__contains`)."""
+    if not isinstance(spec, dict):
+        return f"the filter must be an object such as {FILTER_EXAMPLE}"
+    for key, value in spec.items():
+        if not key or len(key) > 100 or "__" in key or key.startswith("-"):
+            return (
+                f"'{key[:60]}' is not a field or attribute name; a filter only says equals (a value) or "
+                f"any of (a list), e.g. {FILTER_EXAMPLE}"
+            )
+        values = value if isinstance(value, list) else [value]
+        if isinstance(value, list) and not value:
+            return f"the list for '{key}' is empty: give at least one value"
+        if len(values) > MAX_FILTER_VALUES:
+            return f"the list for '{key}' has {len(values)} values; at most {MAX_FILTER_VALUES}"
+        for item in values:
+            if problem := _value_problem(key, item):
+                return problem
+    return None
 
 
 def audience_filter_q(spec: dict) -> Q:
     """{"city": "İzmir", "sms_subscription": ["subscribed", "none"]}: contact fields by name,
-    anything else a profile attribute; a list means any of its values."""
+    anything else a profile attribute; a list means any of its values. Only a filter that
+    audience_filter_problems accepts is turned into a query."""
+    if problem := audience_filter_problems(spec):
+        raise ValueError(problem)
     q = Q()
-    for key, value in (spec or {}).items():
+    for key, value in spec.items():
         lookup = key if key in FILTER_FIELDS else f"attributes__{key}"
         q &= Q(**{f"{lookup}__in": value}) if isinstance(value, list) else Q(**{lookup: value})
     return q
@@ -35,6 +85,8 @@ def campaign_audience(campaign: Campaign) -> QuerySet[Contact]:
     if campaign.audience == Audience.LIST:
         return Contact.objects.filter(memberships__contact_list_id=campaign.contact_list_id)
     if campaign.audience == Audience.FILTER:
+        if audience_filter_problems(campaign.audience_filter):  # saved before the check: nobody
+            return Contact.objects.none()
         return Contact.objects.filter(audience_filter_q(campaign.audience_filter))
     if campaign.audience == Audience.ALERT:
         return Contact.objects.filter(phone=campaign.alert_phone)
@@ -107,7 +159,23 @@ def campaign_preview(campaign: Campaign) -> Preview:
         preview.notes.append(_("The alert number belongs to no contact: transactional only, no variables."))
     if missing:
         preview.notes.append(_("No value and no default for: %(names)s") % {"names": ", ".join(missing)})
+    if campaign.audience == Audience.FILTER and (problem := audience_filter_problems(campaign.audience_filter)):
+        preview.notes.append(_("The filter cannot be used, so nobody is selected: %(problem)s") % {"problem": problem})
+    if campaign.kind == MessageKind.TRANSACTIONAL:
+        preview.notes.insert(0, transactional_note(campaign))
     return preview
+
+
+def transactional_note(campaign: Campaign) -> str:
+    note = _("Transactional: subscription and İYS are not checked.")
+    if campaign.transactional_chosen_at:
+        note += " " + _("Chosen by %(who)s on %(when)s.") % {
+            "who": campaign.transactional_chosen_by_name,
+            "when": date_format(localtime(campaign.transactional_chosen_at), "Y-m-d H:i"),
+        }
+    else:
+        note += " " + _("Nobody allowed to choose it has confirmed it yet: an admin saves the campaign again.")
+    return note
 
 
 @dataclass

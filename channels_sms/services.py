@@ -27,7 +27,7 @@ from channels_sms.delivery import messages_update, stale_claims
 from channels_sms.encoding import count_segments, normalise, profile_for
 from channels_sms.models import Audience, Campaign, CampaignStatus, Message, MessageStatus, message_key
 from channels_sms.rendering import contact_values, render
-from channels_sms.selectors import campaign_audience
+from channels_sms.selectors import audience_filter_problems, campaign_audience
 from config.db import tuned_for_counting
 from consent.models import MessageKind, RecipientType
 from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions, exclusion_counts, sendable
@@ -63,8 +63,8 @@ def campaign_validate(campaign: Campaign) -> None:
             errors["alert_phone"] = f"the alert number '{campaign.alert_phone}' is not a valid phone number"
         else:
             campaign.alert_phone = parsed
-    if campaign.audience == Audience.FILTER and not isinstance(campaign.audience_filter, dict):
-        errors["audience_filter"] = 'the filter must be an object such as {"city": "İzmir"}'
+    if campaign.audience == Audience.FILTER and (problems := audience_filter_problems(campaign.audience_filter)):
+        errors["audience_filter"] = problems
     if campaign.account_id:
         account = campaign.account
         if not account.is_active:
@@ -75,6 +75,55 @@ def campaign_validate(campaign: Campaign) -> None:
         raise ValidationError(errors)
 
 
+TRANSACTIONAL_PERMISSION = "channels_sms.send_transactional"
+COMMAND_LINE = "command line"
+
+
+def may_choose_transactional(user) -> bool:
+    """Choosing "transactional" skips the subscription and İYS checks, so it is a permission of its
+    own (Admins have it; a Marketer only when granted). None is the command line (ops)."""
+    return user is None or user.has_perm(TRANSACTIONAL_PERMISSION)
+
+
+def campaign_authorise_kind(*, campaign: Campaign, acting_user, changed: bool = True) -> None:
+    """Refuses a transactional campaign made or changed by someone who may not choose it."""
+    if campaign.kind == MessageKind.TRANSACTIONAL and changed and not may_choose_transactional(acting_user):
+        raise ValidationError(
+            {
+                "kind": "you may not send transactional messages (they skip the subscription and İYS checks): "
+                "choose newsletter, or ask an admin"
+            }
+        )
+
+
+def campaign_record_kind(*, campaign: Campaign, acting_user, kind_changed: bool) -> None:
+    """Keeps who chose "transactional" on the campaign (and, from the panel, in its history)."""
+    if campaign.kind != MessageKind.TRANSACTIONAL:
+        campaign.transactional_chosen_by = None
+        campaign.transactional_chosen_by_name = ""
+        campaign.transactional_chosen_at = None
+        return
+    if kind_changed or not campaign.transactional_chosen_at:
+        campaign.transactional_chosen_by = acting_user
+        campaign.transactional_chosen_by_name = getattr(acting_user, "username", COMMAND_LINE)
+        campaign.transactional_chosen_at = timezone.now()
+
+
+def campaign_log_transactional(*, campaign: Campaign, acting_user) -> None:
+    """The campaign's admin history gets a line saying who chose transactional."""
+    if acting_user is None or campaign.kind != MessageKind.TRANSACTIONAL:
+        return
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    LogEntry.objects.log_actions(
+        user_id=acting_user.pk,
+        queryset=[campaign],
+        action_flag=CHANGE,
+        change_message=f"Kind set to transactional by {acting_user.username}: subscription and İYS are not checked.",
+        single_object=True,
+    )
+
+
 def campaign_create(*, acting_user=None, **fields) -> Campaign:
     campaign = Campaign(created_by=acting_user, **fields)
     if not campaign.sender and campaign.account_id:
@@ -82,7 +131,10 @@ def campaign_create(*, acting_user=None, **fields) -> Campaign:
             "sender", ""
         )
     campaign_validate(campaign)
+    campaign_authorise_kind(campaign=campaign, acting_user=acting_user)
+    campaign_record_kind(campaign=campaign, acting_user=acting_user, kind_changed=True)
     campaign.save()
+    campaign_log_transactional(campaign=campaign, acting_user=acting_user)
     return campaign
 
 
@@ -96,6 +148,11 @@ def campaign_start(*, campaign_id: int, acting_user=None, now=None) -> Campaign:
         if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
             raise CampaignError(f"the campaign is {campaign.get_status_display().lower()}; it cannot be started")
         campaign_validate(campaign)
+        if campaign.kind == MessageKind.TRANSACTIONAL and not campaign.transactional_chosen_at:
+            raise CampaignError(
+                "nobody allowed to send transactional messages has confirmed this campaign's kind: "
+                "an admin opens it and saves it again, or it is changed to newsletter"
+            )
         if campaign.send_at and campaign.send_at > now:
             campaign.status = CampaignStatus.SCHEDULED
             campaign.save(update_fields=["status"])
@@ -192,9 +249,9 @@ def _insert_messages(campaign: Campaign, contacts) -> int:
     table = connection.ops.quote_name(Message._meta.db_table)
     now = timezone.now()
     sql = (
-        f'INSERT INTO {table} (channel, kind, campaign_id, contact_id, account_id, "to", sender, text, status, '  # noqa: S608
-        "reason, raw_status, provider_id, encoding, attempts, created_at, updated_at) "
-        "SELECT %s, %s, %s, src.cid, %s, src.cphone, %s, '', %s, '', '', '', '', 0, %s, %s "
+        f'INSERT INTO {table} (channel, kind, campaign_id, contact_id, addressed_contact_id, account_id, "to", '  # noqa: S608
+        "sender, text, status, reason, raw_status, provider_id, encoding, attempts, created_at, updated_at) "
+        "SELECT %s, %s, %s, src.cid, src.cid, %s, src.cphone, %s, '', %s, '', '', '', '', 0, %s, %s "
         f"FROM ({select_sql}) AS src WHERE true ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
@@ -410,7 +467,7 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: s
     connector: MessagingConnector = account.connector_instance()
     rows = list(
         Message.objects.filter(claim=claim).values(
-            "pk", "contact_id", "kind", "channel", "to", "sender", "text", "attempts"
+            "pk", "contact_id", "addressed_contact_id", "kind", "channel", "to", "sender", "text", "attempts"
         )
     )
     if not rows:
@@ -432,8 +489,13 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: s
     outbound: list[OutboundMessage] = []
     for row in rows:
         contact = contacts.get(row["contact_id"]) if row["contact_id"] else None
-        if row["contact_id"] and contact is None:
-            updates[row["pk"]] = _release(MessageStatus.SKIPPED, "the contact was deleted")
+        if (row["addressed_contact_id"] or row["contact_id"]) and contact is None:
+            # made for a contact that is gone (its key was set to NULL): never sent, never unchecked
+            updates[row["pk"]] = _release(MessageStatus.SKIPPED, CONTACT_DELETED)
+            continue
+        if contact is None and row["kind"] != MessageKind.TRANSACTIONAL:
+            # an alert or single send to a number of no contact: nothing says it is subscribed
+            updates[row["pk"]] = _release(MessageStatus.SKIPPED, NO_CONTACT)
             continue
         if contact is not None and contact["exclusion"] != SENDABLE:
             # the sending rule, checked again at send time: a RET or a bounce that arrived mid-campaign
@@ -442,7 +504,8 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: s
             )
             continue
         template = body if body is not None else row["text"]
-        text = normalise(render(template, contact_values(**_values(contact)))[0] if contact else template)
+        values = contact_values(**_values(contact)) if contact else contact_values()
+        text = normalise(render(template, values)[0])
         if not text.strip():
             updates[row["pk"]] = _release(MessageStatus.FAILED, "the text is empty once its variables are filled in")
             continue
@@ -502,6 +565,10 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: s
     return sum(1 for change in updates.values() if change.get("sent_at"))
 
 
+CONTACT_DELETED = "the contact was deleted"
+NO_CONTACT = "the number belongs to no contact, so nothing says it is subscribed (newsletters need it)"
+
+
 def _values(contact: dict) -> dict:
     return {f: contact.get(f) for f in ("external_id", "email", "phone", "whatsapp_number", "attributes")}
 
@@ -550,11 +617,24 @@ def message_send(
         raise ValidationError({"sender": problem})
     if not text.strip():
         raise ValidationError({"text": "the message has no text"})
+    if kind == MessageKind.TRANSACTIONAL and not may_choose_transactional(acting_user):
+        raise ValidationError(
+            {"kind": "you may not send transactional messages (they skip the subscription and İYS checks)"}
+        )
     contact = Contact.objects.filter(phone=parsed).order_by("pk").first()
-    message = Message(channel="sms", kind=kind, account=account, to=parsed, sender=sender, text=text, contact=contact)
+    message = Message(
+        channel="sms",
+        kind=kind,
+        account=account,
+        to=parsed,
+        sender=sender,
+        text=text,
+        contact=contact,
+        addressed_contact_id=contact.pk if contact else None,
+    )
     if contact is None and kind != MessageKind.TRANSACTIONAL:
         message.status = MessageStatus.SKIPPED
-        message.reason = "the number belongs to no contact, so nothing says it is subscribed (newsletters need it)"
+        message.reason = NO_CONTACT
         message.done_at = timezone.now()
         message.save()
         return message

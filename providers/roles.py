@@ -16,6 +16,9 @@ MARKETER_APPS = ("contacts", "consent", "channels_sms", "channels_whatsapp")
 CREDENTIAL_MODELS = {"providers.provideraccount"}
 # Models a marketer may read but not change.
 MARKETER_READ_ONLY: set[str] = {"consent.iyscursor", "consent.iysbackfill", "channels_sms.message"}
+# Permissions (app_label.codename) an admin has and a marketer gets only when granted to the user:
+# choosing "transactional" skips the subscription and İYS checks.
+ADMIN_ONLY_PERMISSIONS = {"channels_sms.send_transactional"}
 # Apps an admin manages besides the marketer's.
 ADMIN_APPS = MARKETER_APPS + ("providers", "auth", "django_celery_beat")
 
@@ -30,6 +33,8 @@ def role_permissions(Permission, role: str):
         if key in CREDENTIAL_MODELS:
             continue
         if key in MARKETER_READ_ONLY and not perm.codename.startswith("view_"):
+            continue
+        if f"{perm.content_type.app_label}.{perm.codename}" in ADMIN_ONLY_PERMISSIONS:
             continue
         chosen.append(perm.pk)
     return perms.filter(pk__in=chosen)
