@@ -29,7 +29,7 @@ run: migrate
 	$(BIN)/python manage.py seed_sms_demo
 	$(BIN)/python manage.py ensure_admin
 	@echo "Serving http://$(HOST):$(PORT)/admin/  (health: http://$(HOST):$(PORT)/healthz)"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py serve $(HOST):$(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -37,6 +37,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/audit_requirements.py
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from channels_sms.models import Message, MessageStatus, message_pk
 from contacts.bulk import update_rows
-from providers.base import DeliveryReport, WebhookEvents
+from providers.base import Channel, DeliveryReport, WebhookEvents
+from providers.models import ProviderAccount
 
 logger = logging.getLogger(__name__)
 
@@ -161,10 +162,31 @@ def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]
 
 
 def handle_webhook_events(*, account_id: int, events: WebhookEvents) -> None:
-    """settings.WEBHOOK_EVENT_HANDLERS entry: reports update messages; an inbound STOP is an opt-out."""
-    if events.reports:
+    """settings.WEBHOOK_EVENT_HANDLERS entry: reports update messages; an inbound STOP is an opt-out.
+    A sender that is not a valid phone number never reaches the consent ledger (logged, dropped)."""
+    from contacts.phones import to_e164
+
+    if events.reports:  # a key that is not one of our ids (message_pk: None) is matched by provider id
         messages_apply_reports(account_id=account_id, reports=events.reports)
-    stops = sorted({m.sender for m in events.inbound if m.stop})
+    if events.inbound and ProviderAccount.objects.filter(pk=account_id).values_list("channel", flat=True).first() != (
+        Channel.SMS
+    ):
+        # a STOP on another channel is no SMS opt-out; WhatsApp opt-outs join the ledger with that channel
+        logger.warning("account %s: %d inbound message(s) of a non-SMS account not applied", account_id,
+                       len(events.inbound))  # fmt: skip
+        return
+    phones = set()
+    for message in events.inbound:
+        if not message.stop:
+            continue
+        phone = to_e164(message.sender, default_region=None)
+        if phone is None:
+            logger.warning(
+                "account %s: STOP reply from %r ignored: not a valid phone number", account_id, message.sender
+            )
+        else:
+            phones.add(phone)
+    stops = sorted(phones)
     if stops:
         from consent.services import consent_opt_out_by_reply
 

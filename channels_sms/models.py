@@ -237,6 +237,6 @@ def message_key(pk: int) -> str:
 
 def message_pk(key: str) -> int | None:
     prefix, _sep, number = key.rpartition("-")
-    if prefix != settings.MESSAGE_ID_PREFIX or not number.isdigit():
-        return None
+    if prefix != settings.MESSAGE_ID_PREFIX or not (number.isascii() and number.isdigit()) or len(number) > 18:
+        return None  # not one of ours: another prefix, "²", or past the id column's range
     return int(number)

@@ -105,6 +105,7 @@ class Preview:
     price_per_segment: Decimal | None
     alert_without_contact: bool = False
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # shown above the figures
 
     @property
     def estimated_segments(self) -> int:
@@ -162,7 +163,7 @@ def campaign_preview(campaign: Campaign) -> Preview:
     if campaign.audience == Audience.FILTER and (problem := audience_filter_problems(campaign.audience_filter)):
         preview.notes.append(_("The filter cannot be used, so nobody is selected: %(problem)s") % {"problem": problem})
     if campaign.kind == MessageKind.TRANSACTIONAL:
-        preview.notes.insert(0, transactional_note(campaign))
+        preview.warnings.append(transactional_note(campaign))
     return preview
 
 

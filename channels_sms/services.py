@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
@@ -182,6 +183,7 @@ def _queue_dispatch(campaign_id: int) -> None:
 
     prepare_campaign.delay(campaign_id)  # in-process (eager): every row is made before the send below
     parallel = 1 if settings.CELERY_TASK_ALWAYS_EAGER else settings.SMS_DISPATCH_PARALLELISM
+    campaign_dispatcher_lease(campaign_id=campaign_id, seconds=0)
     for _ in range(parallel):
         dispatch_campaign.delay(campaign_id)
 
@@ -361,6 +363,25 @@ def _free_stale_claims_now_and_then(campaign_id: int) -> None:
     if now - _stale_checked.get(campaign_id, -1e9) >= settings.SMS_CLAIM_TIMEOUT_SECONDS / 4:
         _stale_checked[campaign_id] = now
         messages_free_stale_claims(campaign_id=campaign_id)
+
+
+def campaign_dispatcher_lease(*, campaign_id: int, seconds: float) -> None:
+    """Record that a dispatcher will look at the campaign within `seconds` (one running, or one
+    queued to run after a countdown). The lease lives in the shared cache, so a Redis that lost
+    its queue loses the leases with it; it is only ever lengthened (two dispatchers racing here
+    can at worst shorten it, which costs one spare dispatcher, never a duplicate message)."""
+    key = f"sms:dispatcher:{campaign_id}"
+    until = time.time() + seconds + settings.SMS_CLAIM_TIMEOUT_SECONDS
+    if until > (cache.get(key) or 0):
+        cache.set(key, until, timeout=until - time.time())
+
+
+def campaigns_without_dispatcher() -> list[int]:
+    """Sending campaigns whose lease lapsed: their dispatch tasks were lost (a Redis restarted
+    without its queue, a worker killed while holding one), so beat must queue one."""
+    ids = list(Campaign.objects.filter(status=CampaignStatus.SENDING).values_list("pk", flat=True))
+    leased = cache.get_many([f"sms:dispatcher:{pk}" for pk in ids])
+    return [pk for pk in ids if f"sms:dispatcher:{pk}" not in leased]
 
 
 def _batch_size(connector: MessagingConnector) -> int:

@@ -8,13 +8,17 @@ from django.conf import settings
 def dispatch_campaign(campaign_id: int) -> int:
     """Send for a while, then queue itself again: long campaigns never hit the task time limit,
     and a worker killed mid-batch leaves work that this task (redelivered) or another finishes."""
-    from channels_sms.services import campaign_dispatch
+    from channels_sms.services import campaign_dispatch, campaign_dispatcher_lease
 
     eager = settings.CELERY_TASK_ALWAYS_EAGER
+    budget = None if eager else 20
     while True:
-        outcome = campaign_dispatch(campaign_id=campaign_id, budget_seconds=None if eager else 20)
+        campaign_dispatcher_lease(campaign_id=campaign_id, seconds=budget or 0)
+        outcome = campaign_dispatch(campaign_id=campaign_id, budget_seconds=budget)
         if outcome.done:
             return outcome.sent
+        # the copy queued below (or the next sending_tick) looks at the campaign after the wait
+        campaign_dispatcher_lease(campaign_id=campaign_id, seconds=outcome.wait)
         if not eager:
             dispatch_campaign.apply_async((campaign_id,), countdown=outcome.wait)
             return outcome.sent
@@ -39,7 +43,12 @@ def sending_tick() -> dict:
     """Beat: start scheduled campaigns whose time has come; free claims of stopped workers and
     make sure every sending campaign has a dispatcher."""
     from channels_sms.models import Campaign, CampaignStatus
-    from channels_sms.services import campaigns_start_due, messages_free_stale_claims
+    from channels_sms.services import (
+        campaign_dispatcher_lease,
+        campaigns_start_due,
+        campaigns_without_dispatcher,
+        messages_free_stale_claims,
+    )
 
     started = campaigns_start_due()
     freed = messages_free_stale_claims()
@@ -49,10 +58,15 @@ def sending_tick() -> dict:
         "pk", flat=True
     ):
         prepare_campaign.delay(pk)
-    if freed:
-        for pk in Campaign.objects.filter(status=CampaignStatus.SENDING).values_list("pk", flat=True):
-            dispatch_campaign.delay(pk)
-    return {"started": started, "freed": freed}
+    # a sending campaign whose dispatchers were lost (with Redis' queue, or with a killed worker
+    # holding one) gets one again; a campaign whose dispatcher lives keeps its lease
+    dispatched = campaigns_without_dispatcher()
+    if freed:  # batches of a stopped worker: sent again now, not when its dispatcher's lease lapses
+        dispatched = list(Campaign.objects.filter(status=CampaignStatus.SENDING).values_list("pk", flat=True))
+    for pk in dispatched:
+        campaign_dispatcher_lease(campaign_id=pk, seconds=0)
+        dispatch_campaign.delay(pk)
+    return {"started": started, "freed": freed, "dispatched": dispatched}
 
 
 @shared_task(name="channels_sms.tasks.poll_delivery_reports")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from django.conf import settings
@@ -37,30 +38,45 @@ def _redis():
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
+def _embedded_broker_folder() -> str:
+    return settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
+
+
 def check_broker() -> dict:
-    if not settings.REDIS_URL:
-        return {"ok": True, "mode": "in-process (REDIS_URL unset)"}
-    _redis().ping()
-    return {"ok": True, "mode": "redis"}
+    if settings.REDIS_URL:
+        _redis().ping()
+        return {"ok": True, "mode": "redis"}
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"ok": True, "mode": "in-process (eager)"}
+    # the embedded default: message files in a folder (config/broker.py)
+    folder = _embedded_broker_folder()
+    if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
+        return {"ok": False, "mode": "files", "error": f"the broker folder {folder} is missing or not writable"}
+    return {"ok": True, "mode": "files", "folder": folder}
 
 
 def check_workers(timeout: float = 1.0) -> dict:
-    if not settings.REDIS_URL:
-        return {"ok": True, "mode": "in-process (REDIS_URL unset)", "count": 0}
+    if settings.CELERY_TASK_ALWAYS_EAGER and not settings.REDIS_URL:
+        return {"ok": True, "mode": "in-process (eager)", "count": 0}
     from config.celery import app
 
     replies = app.control.ping(timeout=timeout) or []
     names = sorted(name for reply in replies for name in reply)
     if not names:
-        return {"ok": False, "count": 0, "error": "no Celery worker answered"}
+        hint = "" if settings.REDIS_URL else " (start the panel with `python manage.py serve`, as `make run` does)"
+        return {"ok": False, "count": 0, "error": "no Celery worker answered" + hint}
     return {"ok": True, "count": len(names), "workers": names}
 
 
 def queue_lengths() -> dict[str, int]:
-    if not settings.REDIS_URL:
+    if settings.REDIS_URL:
+        client = _redis()
+        return {name: int(client.llen(name)) for name in settings.CELERY_QUEUES}
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         return {}
-    client = _redis()
-    return {name: int(client.llen(name)) for name in settings.CELERY_QUEUES}
+    from config.broker import queue_lengths as waiting_files
+
+    return waiting_files(_embedded_broker_folder(), settings.CELERY_QUEUES)
 
 
 @never_cache
@@ -74,13 +90,13 @@ def healthz(request):
 
 
 def system_figures(*, request) -> list[Figure]:
-    if not settings.REDIS_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER and not settings.REDIS_URL:
         return [
             Figure(
                 key="workers",
                 label=_("Background tasks"),
                 value=_("in-process"),
-                detail=_("REDIS_URL is not set: tasks run inside the web process"),
+                detail=_("tasks run inside the web process"),
             )
         ]
     workers = _timed(check_workers)

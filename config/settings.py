@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
+from config.csp import source_hash
 from config.env import local_secret, new_fernet_key, new_secret_key, read_secret, validate_fernet_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +55,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "import_export",
     "django_celery_beat",
+    "axes",
     "providers",
     "contacts",
     "consent",
@@ -61,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -69,6 +74,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the login page with its message
+]
+
+# Axes first: it refuses a locked-out username + address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,19 +152,24 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Redis, cache and Celery --------------------------------------------------------------
-# REDIS_URL unset: the embedded default, tasks run in-process (eager) and the cache is local.
-# REDIS_URL set: Redis is the broker and the cache shared by web and workers.
+# REDIS_URL set: Redis is the broker and the cache shared by web and workers (production).
+# REDIS_URL unset, the embedded default (`make run`): the same Celery tasks run in a worker that
+# `manage.py serve` starts next to the web server, over a broker that needs no server (message
+# files under BROKER_DIR, config/broker.py); the cache shared by every process is a database table
+# (its add() is one INSERT, so the İYS token fetch lock holds across processes).
 REDIS_URL = env.str("REDIS_URL", default="")
+BROKER_DIR = BASE_DIR / (env.str("BROKER_DIR", default="") or ".broker")  # relative: to BASE_DIR
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-else:
+elif TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:  # the table is made by `migrate` (providers.apps runs createcachetable)
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "panel_cache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # Tests run tasks in-process unless a test starts a real worker (tests/conftest.py).
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or TESTING
+CELERY_TASK_ALWAYS_EAGER = TESTING
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -164,8 +181,24 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A task not acked within this window is redelivered; longer than the longest task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    # A task not acked within this window is redelivered; longer than the longest task.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+elif TESTING:
+    CELERY_BROKER_URL = "memory://"  # tasks run eagerly; a test that needs a worker starts one
+else:
+    CELERY_BROKER_URL = "filesystem://localhost/"  # the host is a placeholder: messages are files
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "taken"),
+        "control_folder": str(BROKER_DIR / "control"),
+        "polling_interval": 0.2,  # seconds between looks for new messages (a /healthz ping waits for one)
+    }
+    for _folder in ("queue", "taken", "control"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # Queues by purpose: workers can be scaled per queue (docs/deploy.md).
@@ -246,16 +279,47 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
+# Login throttling (django-axes): AXES_FAILURE_LIMIT failed logins for one username from one
+# address lock that pair out for AXES_COOLOFF_MINUTES; the login page says so (config/lockout.py).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME < timedelta(minutes=1):
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be at least 1.")
+
+# Content-Security-Policy (django-csp): nothing but this site's own files; the few inline scripts
+# and styles carry the request's nonce. The hashes allow, with 'unsafe-hashes', exactly the inline
+# handler and style attributes of django-import-export's export page (a third-party template).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, UNSAFE_HASHES, source_hash("onSelectToggleChange(event)")],
+        "style-src": [SELF, NONCE, UNSAFE_HASHES, source_hash("padding: 0;"), source_hash("font-weight: bold;")],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Webhook secrets (/hooks/<connector>/<secret>/) are redacted in every log record (config/logfilters.py).
+LOGGING_CONFIG = "config.logfilters.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_webhook_secrets": {"()": "config.logfilters.RedactWebhookSecrets"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_webhook_secrets"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
 
 # --- Product defaults ----------------------------------------------------------------------
 # SMS subscription status of a contact created without one (product.md: None by default).
@@ -267,6 +331,14 @@ if CONTACT_DEFAULT_SMS_SUBSCRIPTION not in ("subscribed", "not_subscribed", "non
 FILE_TRANSFER_STALE_SECONDS = env.int("FILE_TRANSFER_STALE_SECONDS", default=300)
 # Files of at least this size are parsed in a second process while the first writes (PostgreSQL)
 FILE_TRANSFER_PARSE_PROCESS_BYTES = env.int("FILE_TRANSFER_PARSE_PROCESS_BYTES", default=1 << 20)
+# A longer line is rejected and the rest of it skipped unread (memory stays flat whatever the file holds)
+FILE_TRANSFER_MAX_LINE_BYTES = env.int("FILE_TRANSFER_MAX_LINE_BYTES", default=64 << 10)
+# Uploads (admin form and import_file) above this size are refused with a message
+FILE_TRANSFER_MAX_UPLOAD_BYTES = env.int("FILE_TRANSFER_MAX_UPLOAD_BYTES", default=1 << 30)
+if FILE_TRANSFER_MAX_LINE_BYTES < 4096 or FILE_TRANSFER_MAX_UPLOAD_BYTES < 1:
+    raise ImproperlyConfigured(
+        "FILE_TRANSFER_MAX_LINE_BYTES must be at least 4096 and FILE_TRANSFER_MAX_UPLOAD_BYTES at least 1."
+    )
 
 # Inlines on a contact's admin page, contributed by the apps that own them.
 CONTACT_ADMIN_INLINES = ["consent.admin.ConsentHistoryInline", "channels_sms.admin.ContactMessagesInline"]

@@ -162,6 +162,9 @@ class IysStatusAdmin(admin.ModelAdmin):
         return request.user.has_perm("consent.change_iysbackfill")
 
     def changelist_view(self, request, extra_context=None):
+        # this view replaces the admin's changelist, so it checks what that one would
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         if request.method == "POST" and "start_now" in request.POST:
             if not self.has_change_permission(request):
                 raise PermissionDenied

@@ -537,9 +537,18 @@ def consent_refused_by_provider(*, recipients: list[str], origin_ref: str) -> li
 
 def consent_opt_out_by_reply(*, recipients: list[str], origin_ref: str) -> list[str | Rejection]:
     """A recipient answered STOP to an SMS: a RET collected by SMS (HS_MESAJ), dated now, written
-    to the ledger (so sending stops at once) and, in Sync mode, sent to İYS."""
-    changes = _mesaj_ret_now(recipients, source=ConsentSource.HS_MESAJ, origin_ref=origin_ref)
-    return consent_apply(changes=changes, origin=ChangeOrigin.INBOUND)
+    to the ledger (so sending stops at once) and, in Sync mode, sent to İYS. A sender that is not
+    a valid phone number in E.164 is rejected, never written."""
+    from contacts.phones import to_e164
+
+    valid = [to_e164(r, default_region=None) == r for r in recipients]
+    phones = [r for r, ok in zip(recipients, valid, strict=True) if ok]
+    changes = _mesaj_ret_now(phones, source=ConsentSource.HS_MESAJ, origin_ref=origin_ref)
+    applied = iter(consent_apply(changes=changes, origin=ChangeOrigin.INBOUND) if changes else [])
+    return [
+        next(applied) if ok else Rejection(f"{r!r} is not a valid phone number")
+        for r, ok in zip(recipients, valid, strict=True)
+    ]
 
 
 def subscription_change(

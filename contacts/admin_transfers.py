@@ -40,6 +40,23 @@ def _snapshot(transfer: FileTransfer) -> dict:
     }
 
 
+MAX_ID = 2**31 - 1  # FileTransfer's id column
+
+
+def _transfer_ids(text: str) -> list[int] | None:
+    """The ids of `?ids=1,2` (blanks ignored), or None when one is not an id: str.isdigit() takes
+    '²' and '٣', which int() refuses or reads as another number."""
+    ids = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not (part.isascii() and part.isdigit() and 0 < int(part) <= MAX_ID):
+            return None
+        ids.append(int(part))
+    return ids
+
+
 @admin.register(FileTransfer)
 class FileTransferAdmin(admin.ModelAdmin):
     form = FileTransferForm
@@ -105,7 +122,7 @@ class FileTransferAdmin(admin.ModelAdmin):
     def progress_cell(self, obj):
         return format_html(
             '<span class="panel-progress" title="{}%"><span data-transfer="{}" data-field="progress" '
-            'style="width:{}%"></span></span>',
+            'data-width="{}"></span></span>',  # width set by file_transfers.js (CSP: no style attributes)
             obj.progress,
             obj.pk,
             obj.progress,
@@ -157,8 +174,13 @@ class FileTransferAdmin(admin.ModelAdmin):
     def progress_view(self, request):
         if not self.has_view_permission(request):
             return JsonResponse({"error": "forbidden"}, status=403)
-        ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()][:100]
-        transfers = FileTransfer.objects.filter(pk__in=ids)
+        ids = _transfer_ids(request.GET.get("ids", ""))
+        if ids is None:
+            return JsonResponse(
+                {"error": "ids must be file transfer ids (whole numbers) separated by commas, e.g. ids=12,15"},
+                status=400,
+            )
+        transfers = FileTransfer.objects.filter(pk__in=ids[:100])
         return JsonResponse(
             {
                 "transfers": [_snapshot(t) for t in transfers],

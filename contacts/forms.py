@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from contacts.imports import check_extension
+from contacts.imports import check_extension, check_size
 from contacts.models import FileEncoding, FileTransfer
 
 
@@ -25,6 +25,7 @@ class FileTransferForm(forms.ModelForm):
         upload = self.cleaned_data["file"]
         try:
             check_extension(upload.name)
+            check_size(upload.size or 0)
         except ValidationError as exc:
             raise ValidationError(exc.messages[0]) from exc
         return upload

@@ -195,6 +195,9 @@ class FileTransfer(models.Model):
     # The worker processing it: claimed with a conditional UPDATE, kept alive by every batch.
     claim = models.UUIDField(null=True, blank=True, editable=False)
     heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Runs that started (or got) at the current checkpoint: a transfer that stops at the same place
+    # run after run (a bug, a worker killed for memory) is failed instead of resumed forever.
+    runs_without_progress = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("file transfer")

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
 MAX_LINE_CHARS = 4000
+MAX_EMAIL_CHARS = 254
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,29 @@ def is_utf8(chunks) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def is_utf8_line(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def mostly_utf8(lines) -> bool:
+    """For a file that is not UTF-8 throughout: are most of its lines with non-ASCII bytes UTF-8?
+    Then the file is UTF-8 with some lines in another encoding (each is rejected, not garbled);
+    else it is a Windows-1254 file, where a Turkish letter is never valid UTF-8."""
+    utf8 = other = 0
+    for raw in lines:
+        if raw.isascii():
+            continue
+        if is_utf8_line(raw):
+            utf8 += 1
+        else:
+            other += 1
+    return utf8 > other
 
 
 # --- fields -------------------------------------------------------------------------------
@@ -117,6 +141,8 @@ def parse_email(value: str) -> str | Rejection:
     """A valid address, lower-cased (İYS compares addresses case-insensitively in practice)."""
     if not value:
         return Rejection("the email address is missing")
+    if len(value) > MAX_EMAIL_CHARS:  # the validator allows 320, a contact's column holds 254 (RFC 5321)
+        return Rejection(f"the email address is longer than {MAX_EMAIL_CHARS} characters")
     try:
         _email_validator(value)
     except ValidationError:

@@ -7,6 +7,7 @@ import os
 
 from django.conf import settings
 
+from contacts.cells import safe_cell
 from contacts.models import FileTransfer
 
 HEADER = ["line", "raw line", "reason"]
@@ -24,7 +25,7 @@ def rejected_report_rows(transfer: FileTransfer):
     for line_no, raw, reason in (
         transfer.rejected_lines.order_by("line_no").values_list("line_no", "raw", "reason").iterator(chunk_size=2000)
     ):
-        yield writer.writerow([line_no, raw, reason])
+        yield writer.writerow([line_no, safe_cell(raw), safe_cell(reason)])  # a raw line may be a formula
 
 
 def rejected_report_file(transfer: FileTransfer) -> str:

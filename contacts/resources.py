@@ -9,6 +9,7 @@ import json
 
 from import_export import fields, resources, widgets
 
+from contacts.cells import safe_cell, unquoted
 from contacts.models import Contact
 from contacts.parsers import Rejection, parse_email, parse_msisdn
 
@@ -57,6 +58,19 @@ class AttributesField(fields.Field):
             instance.attributes = {**(instance.attributes or {}), **extra}
 
 
+NUL_CELL = "the cell contains a NUL character (byte 0), which cannot be stored: remove it"
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _column(name: str) -> str:
     key = str(name).strip().lower()
     return ALIASES.get(key, key)
@@ -78,6 +92,8 @@ class ContactImportResource(resources.ModelResource):
 
     def before_import(self, dataset, **kwargs):
         dataset.headers = [_column(h) for h in dataset.headers]
+        for i, row in enumerate(list(dataset)):  # the quotes an export put before formulas come off
+            dataset[i] = [unquoted(cell) for cell in row]
         extra = [h for h in dataset.headers if h not in KNOWN and h != "attributes"]
         gathered = [
             json.dumps(
@@ -94,6 +110,8 @@ class ContactImportResource(resources.ModelResource):
     def get_instance(self, instance_loader, row):
         """Match by external id, else by phone (the first contact with it)."""
         external_id = str(row.get("external_id") or "").strip()
+        if _has_nul(external_id):
+            return None  # cannot be looked up (nor stored): validate_instance refuses the row
         if external_id:
             return Contact.objects.filter(external_id=external_id).first()
         phone = row.get("phone")
@@ -107,8 +125,22 @@ class ContactImportResource(resources.ModelResource):
         if "external_id" in row and not str(row["external_id"] or "").strip():
             row["external_id"] = None
 
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """A NUL character cannot be stored (PostgreSQL refuses it): the row is invalid, in words,
+        and the other rows still import."""
+        errors = dict(import_validation_errors or {})
+        for name in ("external_id", "phone_status", "attributes"):
+            if name not in errors and _has_nul(getattr(instance, name)):
+                errors[name] = [NUL_CELL]
+        super().validate_instance(instance, errors, validate_unique)
+
 
 class ContactExportResource(resources.ModelResource):
+    """Every exported cell goes through contacts.cells.safe_cell (CSV and XLSX alike)."""
+
+    def export_field(self, field, instance, **kwargs):
+        return safe_cell(super().export_field(field, instance, **kwargs))
+
     class Meta:
         model = Contact
         fields = (

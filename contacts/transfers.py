@@ -182,7 +182,7 @@ class UserUpload(TransferKind):
                     if contact.pk:
                         changed[contact.pk] = contact
                     by_phone.setdefault(record.phone, contact)
-                results.append(outcome if contact.pk else CREATED)
+                results.append(outcome)  # a contact still without id was created (and counted) by an earlier line
             else:
                 contact = by_phone.get(record.phone)
                 if contact is not None and record.external_id and contact.external_id:
@@ -196,9 +196,9 @@ class UserUpload(TransferKind):
                     contact.external_id = record.external_id
                     if contact.pk:
                         changed[contact.pk] = contact
-                    results.append(UPDATED if contact.pk else CREATED)
+                    results.append(UPDATED)
                 else:
-                    results.append(UNCHANGED if contact.pk else CREATED)
+                    results.append(UNCHANGED)
                 if record.external_id:
                     by_exid[record.external_id] = contact
             members.append(contact)
@@ -283,10 +283,11 @@ class WhatsAppImport(TransferKind):
                     if value:
                         index[field].setdefault(value, contact)
                 outcome = CREATED
+            # a contact still without id was created (and counted) by an earlier line of this batch
             elif contact.whatsapp_number == record.wp_number and contact.whatsapp_consent == consent_of[record.opt_in]:
-                outcome = UNCHANGED if contact.pk else CREATED
+                outcome = UNCHANGED
             else:
-                outcome = UPDATED if contact.pk else CREATED
+                outcome = UPDATED
             if outcome != UNCHANGED:
                 previous_owner = owner.get(record.wp_number)
                 if previous_owner is not None and previous_owner is not contact:

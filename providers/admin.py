@@ -3,9 +3,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from providers.base import Channel, MessagingConnector
 from providers.models import ProviderAccount
@@ -14,7 +17,14 @@ from providers.services import account_check, account_install, account_validate
 
 
 class ConnectorPickForm(forms.Form):
-    connector = forms.ChoiceField(label=_("Connector"), choices=connector_choices)
+    connector = forms.ChoiceField(
+        label=_("Connector"),
+        choices=connector_choices,
+        error_messages={
+            "invalid_choice": _("There is no connector called “%(value)s”: pick one from the list."),
+            "required": _("Pick the connector to install."),
+        },
+    )
 
 
 def account_form_for(connector: str, *, editing: bool) -> type[forms.ModelForm]:
@@ -87,21 +97,27 @@ class ProviderAccountAdmin(admin.ModelAdmin):
     def _connector(self, request, obj):
         return obj.connector if obj else request.GET.get("connector") or request.POST.get("_connector")
 
+    # Every field of these forms may be a credential: error reports show none of them.
+    @method_decorator(sensitive_post_parameters())
     def add_view(self, request, form_url="", extra_context=None):
         connector = request.GET.get("connector") or request.POST.get("_connector")
-        if not connector:
-            from django.template.response import TemplateResponse
-
-            pick = ConnectorPickForm(request.GET or None)
+        pick = ConnectorPickForm({"connector": connector} if connector else None)
+        if not connector or not pick.is_valid():
+            # no type chosen yet, or one that does not exist: the choice again, with the reason
             context = {
                 **self.admin_site.each_context(request),
                 "form": pick,
                 "opts": self.model._meta,
                 "title": _("Install a connector"),
             }
-            return TemplateResponse(request, "admin/providers/pick_connector.html", context)
+            status = 400 if connector else 200
+            return TemplateResponse(request, "admin/providers/pick_connector.html", context, status=status)
         extra_context = {**(extra_context or {}), "connector": connector}
         return super().add_view(request, form_url, extra_context)
+
+    @method_decorator(sensitive_post_parameters())
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         return account_form_for(self._connector(request, obj), editing=obj is not None)
@@ -151,6 +167,7 @@ class ProviderAccountAdmin(admin.ModelAdmin):
             '<a class="button" href="{}">{}</a>', reverse("sms-test-send", args=[obj.pk]), _("Send test SMS")
         )
 
+    @method_decorator(sensitive_variables())
     def save_model(self, request, obj, form, change):
         values = {k: form.cleaned_data.get(k) for k in form.connector_fields}
         saved = account_install(

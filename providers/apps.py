@@ -10,10 +10,13 @@ def _after_migrate(sender, **kwargs):
     from django.conf import settings
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
+    from django.core.management import call_command
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
     from providers.roles import sync_role_groups
 
+    # the embedded default's cache is a table (settings: CACHES); nothing to do for Redis
+    call_command("createcachetable", database=kwargs.get("using", "default"), verbosity=0)
     for app_config in apps.get_app_configs():  # apps after this one get theirs later otherwise
         create_permissions(app_config, verbosity=0, using=kwargs.get("using", "default"))
     sync_role_groups(Group, Permission)

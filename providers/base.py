@@ -109,6 +109,10 @@ class OutboundMessage:
     sender: str
     commercial: bool  # newsletter: İYS-checked at providers that check (Infobip turkeyIys, Netgsm iysfilter)
     recipient_type: str = "BIREYSEL"
+    # WhatsApp: an approved template (empty name: free text, only inside the 24-hour window)
+    template_name: str = ""
+    template_language: str = ""
+    template_components: tuple = ()  # the send components, built by providers.whatsapp.templates
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,8 @@ class DeliveryReport:
     price: Decimal | None = None
     segments: int | None = None
     done_at: datetime | None = None
+    read_at: datetime | None = None  # WhatsApp "read": delivered, plus when it was read (§0.1)
+    retryable: bool = False  # failed before delivery for a passing reason (WhatsApp throughput): safe to resend
 
 
 @dataclass(frozen=True)
@@ -146,12 +152,29 @@ class InboundMessage:
     sender: str  # E.164
     text: str
     stop: bool  # an opt-out (STOP) the provider recognised
+    provider_id: str = ""
+    received_at: datetime | None = None  # WhatsApp: opens the 24-hour customer service window
+
+
+@dataclass(frozen=True)
+class TemplateStatusUpdate:
+    """A template's review outcome or later change pushed by the provider (WhatsApp §6.5)."""
+
+    template_id: str
+    name: str
+    language: str
+    status: str  # APPROVED, REJECTED, PAUSED, DISABLED, ... as the provider spells it
+    reason: str = ""  # in words, for REJECTED / PAUSED / DISABLED
+    category: str = ""
 
 
 @dataclass
 class WebhookEvents:
     reports: list[DeliveryReport] = field(default_factory=list)
     inbound: list[InboundMessage] = field(default_factory=list)
+    template_updates: list[TemplateStatusUpdate] = field(default_factory=list)
+    # the items skipped and why, logged with the account id: one bad item never costs the good ones
+    problems: list[str] = field(default_factory=list)
 
 
 class WebhookRejected(Exception):

@@ -20,7 +20,7 @@ MARKETER_READ_ONLY: set[str] = {"consent.iyscursor", "consent.iysbackfill", "cha
 # choosing "transactional" skips the subscription and İYS checks.
 ADMIN_ONLY_PERMISSIONS = {"channels_sms.send_transactional"}
 # Apps an admin manages besides the marketer's.
-ADMIN_APPS = MARKETER_APPS + ("providers", "auth", "django_celery_beat")
+ADMIN_APPS = MARKETER_APPS + ("providers", "auth", "django_celery_beat", "axes")
 
 
 def role_permissions(Permission, role: str):

@@ -134,6 +134,21 @@ def real_celery(transactional_db):
     app.conf.task_always_eager = was_eager
 
 
+@pytest.fixture
+def private_redis(settings, monkeypatch):
+    """A redis-server of this test's own, which it may kill and restart (tests/redis_server.py):
+    list it before real_celery, so the workers use it too."""
+    from config.celery import app
+    from tests.redis_server import RedisServer, drop_connections, use_redis
+
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    server = RedisServer(ROOT / "test-artifacts").start()
+    use_redis(server.url, settings=settings, monkeypatch=monkeypatch)
+    yield server
+    server.kill()
+    drop_connections(app)  # made again, from the restored settings, on next use
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Uploads and reports of each test go to its own folder."""

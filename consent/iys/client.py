@@ -1,6 +1,7 @@
 """The İYS API client (iys.md §3-5, §10-11) over requests. Tokens are cached in the Django cache,
-shared by every web process and worker when REDIS_URL is set, and only one process fetches a new
-token at a time, so the hourly token limit (H084) is never hit by many workers at once."""
+shared by every web process, worker and management command (Redis, or on the embedded default a
+database table), and only one process fetches a new token at a time (cache.add is the lock: atomic
+in both), so the hourly token limit (H084) is never hit by many workers at once."""
 
 from __future__ import annotations
 
@@ -110,6 +111,12 @@ class IysClient:
                 raise IysError(PLAIN["H084"], code="H084", kind="retryable")
             if cache.add(self._lock_key, "1", timeout=30):  # this process fetches; others wait for it
                 try:
+                    # the holder before us may have stored a token (or met H084) since we looked
+                    entry = cache.get(self._token_key)
+                    if entry and entry["access_expires"] > time.time() + 300:
+                        return entry["access"]
+                    if cache.get(self._block_key):
+                        raise IysError(PLAIN["H084"], code="H084", kind="retryable")
                     return self._fetch_token(entry)
                 finally:
                     cache.delete(self._lock_key)

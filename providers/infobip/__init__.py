@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 import requests
 from django import forms
@@ -25,6 +24,7 @@ from providers.base import (
     WebhookEvents,
     WebhookRejected,
 )
+from providers.parsing import as_decimal, as_dict, as_identifier, as_int, as_text, webhook_json
 from providers.sms import SmsAccountForm, post, retry_after
 
 # Infobip status id → common status (§1.7)
@@ -56,18 +56,24 @@ BOUNCE_ERRORS = {1}  # EC_UNKNOWN_SUBSCRIBER
 TURKISH_ONLY = frozenset("çğıİşŞĞ")
 
 
+def known_status(status: dict) -> str | None:
+    """The common status of an Infobip status object, None when neither its id nor its group is known."""
+    status_id = as_int(status.get("id"), high=10**6)
+    if status_id in STATUS_BY_ID:
+        return STATUS_BY_ID[status_id]
+    return STATUS_BY_GROUP.get(as_text(status.get("groupName")).upper())
+
+
 def common_status(status: dict) -> str:
-    if status.get("id") in STATUS_BY_ID:
-        return STATUS_BY_ID[status["id"]]
-    return STATUS_BY_GROUP.get(str(status.get("groupName", "")).upper(), DeliveryStatus.SENT)
+    return known_status(status) or DeliveryStatus.SENT
 
 
 def _is_iys_refusal(status: dict, error: dict) -> bool:
     # No İYS-specific code is documented (providers.md §9.2); a rejection naming İYS is read as one.
     words = " ".join(
-        str(x) for x in (status.get("name"), status.get("description"), error.get("name"), error.get("description"))
+        as_text(x) for x in (status.get("name"), status.get("description"), error.get("name"), error.get("description"))
     )
-    return status.get("groupName", "").upper() == "REJECTED" and ("IYS" in words.upper() or "İYS" in words)
+    return as_text(status.get("groupName")).upper() == "REJECTED" and ("IYS" in words.upper() or "İYS" in words)
 
 
 class InfobipForm(SmsAccountForm):
@@ -187,32 +193,41 @@ class InfobipConnector(MessagingConnector):
         return results
 
     def parse_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookEvents:
-        try:
-            payload = json.loads(body)
-            results = payload["results"]
-        except (ValueError, KeyError, TypeError):
-            raise WebhookRejected("not an Infobip delivery report") from None
-        reports = []
-        for result in results:
-            status = result.get("status") or {}
-            error = result.get("error") or {}
-            error_name = "" if error.get("id", 0) == 0 else f"{error.get('name', '')}: {error.get('description', '')}"
-            price = (result.get("price") or {}).get("pricePerMessage")
-            reports.append(
+        payload = webhook_json(body)
+        results = payload.get("results") if isinstance(payload, dict) else None
+        if not isinstance(results, list):
+            raise WebhookRejected("not an Infobip delivery report: no list of results")
+        events = WebhookEvents()
+        for index, result in enumerate(results):
+            if not isinstance(result, dict):
+                events.problems.append(f"results[{index}] is not an object")
+                continue
+            message_id = as_identifier(result.get("messageId"))
+            status = as_dict(result.get("status"))
+            common = known_status(status)
+            if not message_id or common is None:
+                missing = "no usable messageId" if not message_id else "no known status"
+                events.problems.append(f"results[{index}]: {missing}")
+                continue
+            error = as_dict(result.get("error"))
+            error_id = as_int(error.get("id"), high=10**6)
+            error_name = f"{as_text(error.get('name'))}: {as_text(error.get('description'))}" if error_id else ""
+            reports_segments = as_int(result.get("messageCount"), low=1) or as_int(result.get("smsCount"), low=1)
+            events.reports.append(
                 DeliveryReport(
-                    key=result.get("messageId", ""),
-                    provider_id=result.get("messageId", ""),
-                    status=common_status(status),
-                    raw_status=f"{status.get('groupName', '')}/{status.get('name', '')}",
+                    key=message_id,
+                    provider_id=message_id,
+                    status=common,
+                    raw_status=f"{as_text(status.get('groupName'))}/{as_text(status.get('name'))}",
                     error=error_name,
-                    bounce=error.get("id") in BOUNCE_ERRORS,
+                    bounce=error_id in BOUNCE_ERRORS,
                     consent_refused=_is_iys_refusal(status, error),
-                    price=_decimal(price),
-                    segments=result.get("messageCount") or result.get("smsCount"),
+                    price=as_decimal(as_dict(result.get("price")).get("pricePerMessage")),
+                    segments=reports_segments,
                     done_at=_when(result.get("doneAt")),
                 )
             )
-        return WebhookEvents(reports=reports)
+        return events
 
     def test_connection(self) -> CheckResult:
         # the preview endpoint checks the key without sending anything or consuming reports (§1.2 I6)
@@ -238,17 +253,11 @@ def _error_text(response: requests.Response) -> str:
     return " ".join(x for x in (body.get("description", ""), violations) if x)
 
 
-def _decimal(value) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value is not None else None
-    except InvalidOperation:
-        return None
-
-
 def _when(value) -> datetime | None:
-    if not value:
+    text = as_text(value, limit=40)
+    if not text:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
     except ValueError:
         return None

@@ -22,8 +22,8 @@ from providers.base import (
     SendError,
     SendResult,
     WebhookEvents,
-    WebhookRejected,
 )
+from providers.parsing import as_identifier, as_text, webhook_json
 from providers.sms import SmsAccountForm, post
 
 DEFAULT_BASE_URL = "https://api.instasent.com/transactional/v1"
@@ -135,29 +135,37 @@ class InstasentConnector(MessagingConnector):
         return results
 
     def parse_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookEvents:
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise WebhookRejected("not JSON") from None
+        payload = webhook_json(body)
         events = WebhookEvents()
-        for item in payload if isinstance(payload, list) else [payload]:
+        items = payload if isinstance(payload, list) else [payload]
+        for index, item in enumerate(items):
+            where = f"item {index}" if isinstance(payload, list) else "the payload"
             if not isinstance(item, dict) or ("status" not in item and "message" not in item):
-                raise WebhookRejected("not an Instasent report")
-            status = str(item.get("status", ""))
+                events.problems.append(f"{where} is not an Instasent report or message")
+                continue
+            status = as_text(item.get("status"), limit=40)
             if "message" in item or status == "stop":  # an inbound message on the same endpoint
-                text = str(item.get("message") or "")
-                sender = str(item.get("from") or item.get("sender") or "")
-                sender = sender if sender.startswith("+") else f"+{sender}" if sender else ""
+                text = as_text(item.get("message"), limit=2000)
+                sender = as_identifier(item.get("from") or item.get("sender"), limit=32)
+                if not sender:
+                    events.problems.append(f"{where}: an inbound message without a usable sender")
+                    continue
+                sender = sender if sender.startswith("+") else f"+{sender}"
                 stop = status == "stop" or text.strip().upper() in STOP_WORDS
-                if sender:
-                    events.inbound.append(InboundMessage(sender=sender, text=text, stop=stop))
+                events.inbound.append(InboundMessage(sender=sender, text=text, stop=stop))
+                continue
+            key, provider_id = as_identifier(item.get("clientId")), as_identifier(item.get("id"))
+            if status not in STATUS or not (key or provider_id):
+                events.problems.append(
+                    f"{where}: " + (f"unknown status {status!r}" if status not in STATUS else "no usable id")
+                )
                 continue
             events.reports.append(
                 DeliveryReport(
-                    key=str(item.get("clientId") or ""),
-                    provider_id=str(item.get("id") or ""),
-                    status=STATUS.get(status, DeliveryStatus.SENT),
-                    raw_status=f"{status}/{item.get('code', '')}",
+                    key=key,
+                    provider_id=provider_id,
+                    status=STATUS[status],
+                    raw_status=f"{status}/{as_text(item.get('code'), limit=40)}",
                     bounce=status == "failed",
                 )
             )

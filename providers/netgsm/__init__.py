@@ -22,6 +22,7 @@ from providers.base import (
     SendResult,
     TransportError,
 )
+from providers.parsing import as_text
 from providers.sms import SmsAccountForm, post
 
 DEFAULT_BASE_URL = "https://api.netgsm.com.tr"
@@ -162,13 +163,16 @@ class NetgsmConnector(MessagingConnector):
                 raise TransportError(
                     f"Netgsm report failed: code {code or response.status_code}", permanent=code == "30"
                 )
-            rows = answer.get("jobs") or []
+            rows = answer.get("jobs")
+            rows = rows if isinstance(rows, list) else []
             for row in rows:
-                provider_id = f"{row.get('jobid')}/{row.get('number')}"
+                if not isinstance(row, dict):
+                    continue  # not a report row: the others still count
+                provider_id = f"{as_text(row.get('jobid'))}/{as_text(row.get('number'))}"
                 if provider_id not in wanted:
                     continue
-                status = str(row.get("status"))
-                error = str(row.get("errorCode") or "0")
+                status = as_text(row.get("status"), limit=10)
+                error = as_text(row.get("errorCode"), limit=10) or "0"
                 reports.append(
                     DeliveryReport(
                         provider_id=provider_id,

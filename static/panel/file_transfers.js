@@ -36,5 +36,9 @@
     document.body.dataset.transfersActive = data.active.length;
     if (data.active.length) setTimeout(poll, 2000);
   }
-  document.addEventListener("DOMContentLoaded", poll);
+  // The bars' widths come as data-width (the Content-Security-Policy allows no style attributes).
+  function drawBars() {
+    for (const el of document.querySelectorAll("[data-field=progress][data-width]")) el.style.width = el.dataset.width + "%";
+  }
+  document.addEventListener("DOMContentLoaded", () => { drawBars(); poll(); });
 })();

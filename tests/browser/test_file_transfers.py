@@ -15,7 +15,7 @@ def test_marketer_uploads_a_file_and_sees_it_done_with_a_report(login, live_serv
     page.wait_for_url(f"{live_server.url}/admin/contacts/filetransfer/")
     row = page.locator("#result_list tbody tr").filter(has_text="May consents")
     row.locator("[data-field=status_label]").filter(has_text="Done").wait_for()
-    assert row.locator("[data-field=progress]").get_attribute("style") == "width:100%"
+    assert row.locator("[data-field=progress]").evaluate("el => el.style.width") == "100%"
     assert row.locator("td.field-rejected_count").inner_text() == "15"
     report = row.locator("a[data-field=report]")
     assert report.is_visible()

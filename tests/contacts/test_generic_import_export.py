@@ -77,3 +77,14 @@ def test_admin_import_preview_then_confirm(client, marketer):
     confirm = client.post(reverse("admin:contacts_contact_process_import"), form.initial)
     assert confirm.status_code == 302
     assert Contact.objects.get(external_id="q1").attributes == {"name": "Elif"}
+
+
+def test_a_nul_in_a_cell_makes_its_row_invalid_and_the_others_import():
+    csv = "exid,phone,name\nu1,905331234562,Ay\x00şe\nu\x002,905331234563,Can\nu3,905331234564,Cem\n"
+    dataset = tablib.Dataset().load(csv, format="csv")
+    result = ContactImportResource().import_data(dataset, dry_run=True)
+    assert not result.has_errors()
+    reasons = {str(row.error_dict) for row in result.invalid_rows}
+    assert len(result.invalid_rows) == 2 and all("NUL character" in r for r in reasons)
+    result = ContactImportResource().import_data(dataset, dry_run=False, collect_failed_rows=True)
+    assert list(Contact.objects.values_list("external_id", flat=True)) == ["u3"]

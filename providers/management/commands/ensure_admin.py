@@ -1,14 +1,30 @@
 """Create the first admin user for `make run`: the password is printed once (or taken from
-ADMIN_PASSWORD). Idempotent: an existing user keeps its password unless --reset is given."""
+ADMIN_PASSWORD, which must pass the password validators). Idempotent: an existing user keeps its
+password unless --reset is given."""
 
 import os
 import secrets
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from providers.roles import ADMIN
+
+
+def _generated_password(user) -> str:
+    """A random password that passes the configured validators (AUTH_PASSWORD_VALIDATORS)."""
+    for _attempt in range(20):
+        password = secrets.token_urlsafe(12)
+        try:
+            validate_password(password, user=user)
+        except ValidationError as exc:
+            refused = exc
+            continue
+        return password
+    raise CommandError("no generated password passes the password validators: " + " ".join(refused.messages))
 
 
 class Command(BaseCommand):
@@ -29,7 +45,14 @@ class Command(BaseCommand):
             )
             return
         generated = not password
-        password = password or secrets.token_urlsafe(12)
+        candidate = user or User(username=username)
+        if generated:
+            password = _generated_password(candidate)
+        else:
+            try:
+                validate_password(password, user=candidate)
+            except ValidationError as exc:
+                raise CommandError("ADMIN_PASSWORD is refused: " + " ".join(exc.messages)) from exc
         if user is None:
             user = User.objects.create_superuser(username=username, email="", password=password)
         else:

@@ -1,9 +1,11 @@
 """`python manage.py install_connector TYPE --name NAME --set KEY=VALUE ...`: the admin's install
-form from the command line, with the same validation. Running it again updates the account."""
+form from the command line, with the same validation. Settings not given take the form's defaults
+(or, on an update, keep their stored values). Running it again updates the account."""
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from providers.base import MessagingConnector
 from providers.registry import UnknownConnector, connector_class
 from providers.services import account_check, account_install
 
@@ -41,6 +43,12 @@ class Command(BaseCommand):
             lines = [f"{field}: {' '.join(errors)}" for field, errors in getattr(exc, "message_dict", {}).items()]
             raise CommandError("; ".join(lines) or " ".join(exc.messages)) from exc
         self.stdout.write(f"installed {account.connector} account {account.name!r} (id {account.pk})")
+        connector_ = account.connector_instance()
+        if isinstance(connector_, MessagingConnector) and connector_.has_webhook:
+            self.stdout.write(
+                f"callback URL (paste it into the provider's dashboard for delivery reports and replies): "
+                f"{account.webhook_url}"
+            )
         if test:
             result = account_check(account_id=account.pk)
             self.stdout.write(
