@@ -13,6 +13,7 @@ CONNECTORS: dict[str, str] = {
     "instasent": "providers.instasent.InstasentConnector",
     "jetsms": "providers.jetsms.JetSmsConnector",
     "netgsm": "providers.netgsm.NetgsmConnector",
+    "whatsapp": "providers.whatsapp.WhatsAppConnector",
     "iys": "consent.iys.connector.IysConnector",  # registers into providers without providers importing consent
 }
 

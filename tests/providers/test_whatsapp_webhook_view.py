@@ -1,0 +1,73 @@
+"""/hooks/whatsapp/<secret>/: Meta's GET subscription handshake answers the challenge only for the
+right verify token; a WhatsApp account's inbound STOP is never taken as an SMS opt-out."""
+
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from consent.models import ConsentChange
+from contacts.models import Contact
+from providers.services import account_install
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def account():
+    return account_install(
+        name="WA",
+        connector="whatsapp",
+        values={"waba_id": "102290129340398", "phone_number_id": "106540352242922", "access_token": "t",
+                "app_secret": "app-secret"},
+    )  # fmt: skip
+
+
+def test_the_handshake_echoes_the_challenge_for_the_right_verify_token(client, account):
+    url = f"/hooks/whatsapp/{account.webhook_secret}/"
+    token = account.settings["verify_token"]
+    ok = client.get(url, {"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "1158201444"})
+    assert (ok.status_code, ok.content) == (200, b"1158201444")
+    wrong = client.get(url, {"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1158201444"})
+    assert wrong.status_code == 403 and b"1158201444" not in wrong.content
+    assert client.get(url).status_code == 403
+    assert client.get("/hooks/whatsapp/not-the-secret/", {"hub.verify_token": token}).status_code == 404
+
+
+def test_a_whatsapp_stop_is_not_an_sms_opt_out(client, account):
+    Contact.objects.create(phone="+905321234567", whatsapp_number="+905321234567", sms_subscription="subscribed")
+    body = json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "102290129340398",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {"phone_number_id": "106540352242922"},
+                                "contacts": [{"wa_id": "905321234567"}],
+                                "messages": [
+                                    {"from": "905321234567", "id": "wamid.X", "timestamp": "1733100000",
+                                     "type": "text", "text": {"body": "STOP"}}
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()  # fmt: skip
+    signature = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
+    response = client.post(
+        f"/hooks/whatsapp/{account.webhook_secret}/",
+        body,
+        content_type="application/json",
+        headers={"X-Hub-Signature-256": signature},
+    )
+    assert response.status_code == 200
+    assert not ConsentChange.objects.exists()
+    assert Contact.objects.get().sms_subscription == "subscribed"
