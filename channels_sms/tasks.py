@@ -8,7 +8,7 @@ from django.conf import settings
 def dispatch_campaign(campaign_id: int) -> int:
     """Send for a while, then queue itself again: long campaigns never hit the task time limit,
     and a worker killed mid-batch leaves work that this task (redelivered) or another finishes."""
-    from channels_sms.services import campaign_dispatch, campaign_dispatcher_lease
+    from channels_sms.dispatch import campaign_dispatch, campaign_dispatcher_lease
 
     eager = settings.CELERY_TASK_ALWAYS_EAGER
     budget = None if eager else 20
@@ -42,13 +42,13 @@ def prepare_campaign(campaign_id: int) -> bool:
 def sending_tick() -> dict:
     """Beat: start scheduled campaigns whose time has come; free claims of stopped workers and
     make sure every sending campaign has a dispatcher."""
-    from channels_sms.models import Campaign, CampaignStatus
-    from channels_sms.services import (
+    from channels_sms.dispatch import (
         campaign_dispatcher_lease,
-        campaigns_start_due,
         campaigns_without_dispatcher,
         messages_free_stale_claims,
     )
+    from channels_sms.models import Campaign, CampaignStatus
+    from channels_sms.services import campaigns_start_due
 
     started = campaigns_start_due()
     freed = messages_free_stale_claims()

@@ -5,17 +5,15 @@ import json
 
 import pytest
 
+from channels_sms.dispatch import campaign_dispatch, messages_claim, messages_send_claimed
 from channels_sms.models import Audience, Campaign, CampaignStatus, Message, MessageStatus
 from channels_sms.selectors import campaign_preview, campaign_statistics
 from channels_sms.services import (
     campaign_cancel,
     campaign_create,
-    campaign_dispatch,
     campaign_prepare,
     campaign_start,
     message_send,
-    messages_claim,
-    messages_send_claimed,
 )
 from consent.selectors import Exclusion
 from consent.services import ConsentInput, consent_apply

@@ -104,7 +104,7 @@ def test_no_deleted_contact_is_ever_sent_to_whatever_is_deleted(
     for contact, gone in zip(contacts, deleted, strict=True):
         if gone:
             contact.delete()
-    from channels_sms.services import campaign_dispatch
+    from channels_sms.dispatch import campaign_dispatch
 
     campaign_dispatch(campaign_id=campaign.pk)
     alive = {c.phone[1:] for c, gone in zip(contacts, deleted, strict=True) if not gone}

@@ -5,8 +5,9 @@ every number gets exactly one message, and no message row is lost."""
 import signal
 import time
 
+from channels_sms.dispatch import messages_free_stale_claims
 from channels_sms.models import Campaign, CampaignStatus, Message, MessageStatus
-from channels_sms.services import campaign_create, campaign_start, messages_free_stale_claims
+from channels_sms.services import campaign_create, campaign_start
 from contacts.models import Contact
 from providers.services import account_install
 

@@ -174,7 +174,7 @@ def test_the_parser_process_obeys_the_line_limit_too(tmp_path, settings, caplog)
     with open(path, "rb") as fh:
         transfer = file_transfer_create(name="giant", kind="sms-iys", upload=File(fh, name="giant.txt"), enqueue=False)
     before = _rss_bytes()
-    with caplog.at_level(logging.INFO, logger="contacts.imports"):
+    with caplog.at_level(logging.INFO, logger="contacts.reading"):
         transfer = file_transfer_run(transfer_id=transfer.pk)
     assert (transfer.status, transfer.created_count, transfer.rejected_count) == (FileTransferStatus.DONE, 2, 1)
     assert "bytes long" in rejections(transfer)[2]

@@ -6,9 +6,10 @@ sends synchronously and prints the outcome."""
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from channels_sms.dispatch import campaign_dispatch
 from channels_sms.models import Audience, Campaign, CampaignStatus
 from channels_sms.selectors import NoAccount, campaign_preview, campaign_statistics, sms_account
-from channels_sms.services import CampaignError, campaign_create, campaign_dispatch, campaign_prepare, campaign_start
+from channels_sms.services import CampaignError, campaign_create, campaign_prepare, campaign_start
 from contacts.models import ContactList
 
 
