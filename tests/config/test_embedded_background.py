@@ -223,8 +223,9 @@ def test_make_run_imports_in_the_background_with_live_progress_and_beat_fires(em
             transfers = {t["id"]: t for t in snapshots["transfers"]}
             big = transfers[transfer_id]
             seen.append((big["status"], big["progress"]))
-            if big["status"] == "processing" and second_login is None:
-                # a write from the web while the worker writes its batches: no "database is locked"
+            if big["status"] == "processing" and 0 < big["progress"] < 100 and second_login is None:
+                # a write from the web while the worker writes its batches: no "database is locked" (only
+                # once a mid-way progress is recorded: the login waits for the worker's batch to commit)
                 second_login = login(serve.base)
                 assert second_login.get(f"{serve.base}/admin/", timeout=30).status_code == 200
             if not snapshots["active"]:
