@@ -168,12 +168,14 @@ def handle_webhook_events(*, account_id: int, events: WebhookEvents) -> None:
 
     if events.reports:  # a key that is not one of our ids (message_pk: None) is matched by provider id
         messages_apply_reports(account_id=account_id, reports=events.reports)
-    if events.inbound and ProviderAccount.objects.filter(pk=account_id).values_list("channel", flat=True).first() != (
-        Channel.SMS
-    ):
-        # a STOP on another channel is no SMS opt-out; WhatsApp opt-outs join the ledger with that channel
-        logger.warning("account %s: %d inbound message(s) of a non-SMS account not applied", account_id,
-                       len(events.inbound))  # fmt: skip
+    channel = ProviderAccount.objects.filter(pk=account_id).values_list("channel", flat=True).first()
+    if channel == Channel.WHATSAPP:
+        _whatsapp_opt_outs(account_id, events)
+        return
+    if channel != Channel.SMS:
+        if events.inbound:
+            logger.warning("account %s: %d inbound message(s) of a non-messaging account ignored", account_id,
+                           len(events.inbound))  # fmt: skip
         return
     phones = set()
     for message in events.inbound:
@@ -191,6 +193,18 @@ def handle_webhook_events(*, account_id: int, events: WebhookEvents) -> None:
         from consent.services import consent_opt_out_by_reply
 
         consent_opt_out_by_reply(recipients=stops, origin_ref=f"provider account {account_id}")
+
+
+def _whatsapp_opt_outs(account_id: int, events: WebhookEvents) -> None:
+    """A STOP on WhatsApp opts the number out of WhatsApp, never out of SMS (another channel)."""
+    from contacts.phones import to_e164
+    from contacts.services import contacts_whatsapp_opt_out
+
+    numbers = sorted({p for m in events.inbound if m.stop and (p := to_e164(m.sender, default_region=None))})
+    if numbers:
+        changed = contacts_whatsapp_opt_out(numbers=numbers, source=f"WhatsApp reply (provider account {account_id})")
+        logger.info("account %s: %d WhatsApp opt-out(s) from replies, %d contact(s) changed", account_id,
+                    len(numbers), changed)  # fmt: skip
 
 
 def stale_claims(*, older_than) -> Q:

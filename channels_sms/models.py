@@ -128,6 +128,8 @@ class Campaign(models.Model):
 
     @property
     def body(self) -> str:
+        if self.kind == MessageKind.TRANSACTIONAL and self.transactional_chosen_at:
+            return self.text  # the text the chooser confirmed (a copy: the template may change since)
         return self.template.text if self.template_id else self.text
 
 

@@ -75,8 +75,9 @@ def audience_filter_q(spec: dict) -> Q:
         raise ValueError(problem)
     q = Q()
     for key, value in spec.items():
+        # an explicit lookup after the key: {"regex": …} is the attribute "regex", never a lookup
         lookup = key if key in FILTER_FIELDS else f"attributes__{key}"
-        q &= Q(**{f"{lookup}__in": value}) if isinstance(value, list) else Q(**{lookup: value})
+        q &= Q(**{f"{lookup}__in" if isinstance(value, list) else f"{lookup}__exact": value})
     return q
 
 

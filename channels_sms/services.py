@@ -21,7 +21,7 @@ from consent.models import MessageKind
 from consent.selectors import SENDABLE, Exclusion, exclusion_counts, sendable
 from contacts.models import Contact
 from contacts.phones import to_e164
-from providers.base import MessagingConnector
+from providers.base import Channel, MessagingConnector
 from providers.models import ProviderAccount
 from providers.sms import sender_problem
 
@@ -84,16 +84,20 @@ def campaign_authorise_kind(*, campaign: Campaign, acting_user, changed: bool = 
 
 
 def campaign_record_kind(*, campaign: Campaign, acting_user, kind_changed: bool) -> None:
-    """Keeps who chose "transactional" on the campaign (and, from the panel, in its history)."""
+    """Keeps who chose "transactional" on the campaign (and, from the panel, in its history). Only
+    someone who may choose it confirms it, and what they confirm is the text as it is now: the
+    campaign keeps a copy, so a template edited later changes nothing it sends (Campaign.body)."""
     if campaign.kind != MessageKind.TRANSACTIONAL:
         campaign.transactional_chosen_by = None
         campaign.transactional_chosen_by_name = ""
         campaign.transactional_chosen_at = None
         return
-    if kind_changed or not campaign.transactional_chosen_at:
-        campaign.transactional_chosen_by = acting_user
-        campaign.transactional_chosen_by_name = getattr(acting_user, "username", COMMAND_LINE)
-        campaign.transactional_chosen_at = timezone.now()
+    if not may_choose_transactional(acting_user):
+        return  # a save by someone else confirms nothing (and the form refuses their changes)
+    campaign.text = campaign.template.text if campaign.template_id else campaign.text
+    campaign.transactional_chosen_by = acting_user
+    campaign.transactional_chosen_by_name = getattr(acting_user, "username", COMMAND_LINE)
+    campaign.transactional_chosen_at = timezone.now()
 
 
 def campaign_log_transactional(*, campaign: Campaign, acting_user) -> None:
@@ -135,11 +139,7 @@ def campaign_start(*, campaign_id: int, acting_user=None, now=None) -> Campaign:
         if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
             raise CampaignError(f"the campaign is {campaign.get_status_display().lower()}; it cannot be started")
         campaign_validate(campaign)
-        if campaign.kind == MessageKind.TRANSACTIONAL and not campaign.transactional_chosen_at:
-            raise CampaignError(
-                "nobody allowed to send transactional messages has confirmed this campaign's kind: "
-                "an admin opens it and saves it again, or it is changed to newsletter"
-            )
+        _refuse_unconfirmed_transactional(campaign)
         if campaign.send_at and campaign.send_at > now:
             campaign.status = CampaignStatus.SCHEDULED
             campaign.save(update_fields=["status"])
@@ -162,6 +162,14 @@ def campaign_start(*, campaign_id: int, acting_user=None, now=None) -> Campaign:
         )
     transaction.on_commit(lambda: _queue_dispatch(campaign.pk))
     return campaign
+
+
+def _refuse_unconfirmed_transactional(campaign: Campaign) -> None:
+    if campaign.kind == MessageKind.TRANSACTIONAL and not campaign.transactional_chosen_at:
+        raise CampaignError(
+            "nobody allowed to send transactional messages has confirmed this campaign's kind: "
+            "an admin opens it and saves it again, or it is changed to newsletter"
+        )
 
 
 def _queue_dispatch(campaign_id: int) -> None:
@@ -275,6 +283,7 @@ def campaign_resume(*, campaign_id: int) -> Campaign:
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         if campaign.status != CampaignStatus.PAUSED:
             raise CampaignError("only a paused campaign can be resumed")
+        _refuse_unconfirmed_transactional(campaign)
         campaign.status = CampaignStatus.SENDING
         campaign.save(update_fields=["status"])
     transaction.on_commit(lambda: _queue_dispatch(campaign.pk))
@@ -317,6 +326,8 @@ def message_send(
 ) -> Message:
     """Send one SMS now, under the sending rule: a number that belongs to a contact takes that
     contact's status and consent; one that belongs to none may receive transactional messages only."""
+    if account.channel != Channel.SMS or not isinstance(account.connector_instance(), MessagingConnector):
+        raise ValidationError({"account": f"the account '{account.name}' does not send SMS"})
     parsed = to_e164(to)
     if parsed is None:
         raise ValidationError({"to": f"'{to}' is not a valid phone number"})

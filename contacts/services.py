@@ -34,3 +34,20 @@ def contacts_mark_bounced(*, phones: list[str]) -> int:
     return Contact.objects.filter(phone__in=phones, phone_status=PhoneStatus.ACTIVE).update(
         phone_status=PhoneStatus.BOUNCED, updated_at=timezone.now()
     )
+
+
+def contacts_whatsapp_opt_out(*, numbers: list[str], source: str, at=None) -> int:
+    """An inbound STOP (or the stop-promotions button) on WhatsApp: the contact with that WhatsApp
+    number is opted out, with the date and source (product.md WhatsApp consent). Until WhatsApp
+    consent joins the consent ledger (issue 13), this and the WhatsApp number import write it."""
+    from django.utils import timezone
+
+    from contacts.models import Contact, WhatsAppConsent
+
+    now = timezone.now()
+    return Contact.objects.filter(whatsapp_number__in=numbers).update(
+        whatsapp_consent=WhatsAppConsent.OPT_OUT,
+        whatsapp_consent_at=at or now,
+        whatsapp_consent_source=source[:255],
+        updated_at=now,
+    )

@@ -11,11 +11,13 @@ def keep_addressed_contacts(apps, schema_editor):
     already deleted are not sent (they would have gone out unchecked, with their variables raw)."""
     Message = apps.get_model("channels_sms", "Message")
     Message.objects.filter(contact__isnull=False).update(addressed_contact_id=models.F("contact_id"))
-    Message.objects.filter(
-        contact__isnull=True, campaign__isnull=False, status="pending", claim__isnull=True
-    ).exclude(campaign__audience="alert").update(
-        status="skipped", reason="the contact was deleted", done_at=django.utils.timezone.now()
-    )
+    Message.objects.filter(contact__isnull=True, campaign__isnull=False, status="pending").exclude(
+        campaign__audience="alert"
+    ).update(status="skipped", reason="the contact was deleted", done_at=django.utils.timezone.now(), claim=None)
+    # nobody allowed confirmed the kind of a transactional campaign made before the permission: one
+    # that is sending waits (paused) until an admin confirms it; a draft or scheduled one will not start
+    Campaign = apps.get_model("channels_sms", "Campaign")
+    Campaign.objects.filter(kind="transactional", status="sending").update(status="paused")
 
 
 class Migration(migrations.Migration):

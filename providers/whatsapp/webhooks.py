@@ -73,7 +73,13 @@ def parse(body: bytes) -> WebhookEvents:
             try:
                 _change(change, events)
             except Exception:  # a shape we did not foresee: skip this change, keep the others
-                logger.warning("WhatsApp webhook change skipped: unexpected shape (%.300r)", change, exc_info=True)
+                # the shape, never the content (it holds phone numbers and message text)
+                logger.warning(
+                    "WhatsApp webhook change skipped: unexpected shape (field %.60r, keys %.200r)",
+                    _get(change, "field"),
+                    sorted(map(str, change)) if isinstance(change, dict) else type(change).__name__,
+                    exc_info=True,
+                )
                 _skip(events, f"entry[{at}].changes[{number}] has an unexpected shape")
     return events
 

@@ -344,3 +344,61 @@ def test_a_list_audience_is_untouched(infobip_account):
     from channels_sms.selectors import campaign_audience
 
     assert list(campaign_audience(campaign)) == [contact]
+
+
+# --- from the review: no way around the transactional permission ---------------------------------------
+
+
+def test_a_marketer_saving_an_unconfirmed_transactional_campaign_confirms_nothing(client, marketer, infobip_account):
+    campaign = campaign_create(name="legacy", kind="newsletter", account=infobip_account, text="BIG SALE")
+    Campaign.objects.filter(pk=campaign.pk).update(kind="transactional", status=CampaignStatus.SCHEDULED)
+    client.force_login(marketer)
+    response = client.post(reverse("admin:channels_sms_campaign_change", args=[campaign.pk]), {})
+    assert response.status_code in (200, 302)
+    campaign.refresh_from_db()
+    assert campaign.transactional_chosen_at is None and campaign.transactional_chosen_by_name == ""
+    with pytest.raises(CampaignError, match="confirmed"):
+        campaign_start(campaign_id=campaign.pk)
+
+
+def test_a_template_edited_after_confirmation_changes_nothing_a_transactional_campaign_sends(
+    infobip, infobip_account, panel_admin, django_capture_on_commit_callbacks
+):
+    from channels_sms.models import SmsTemplate
+
+    Contact.objects.create(phone="+905321110000")
+    template = SmsTemplate.objects.create(name="otp", text="Kodunuz 1234")
+    campaign = campaign_create(
+        name="otp", kind="transactional", account=infobip_account, template=template, acting_user=panel_admin
+    )
+    SmsTemplate.objects.filter(pk=template.pk).update(text="BIG SALE today")  # a marketer may edit templates
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_start(campaign_id=campaign.pk)
+    assert [m["text"] for m in infobip.accepted.values()] == ["Kodunuz 1234"]
+
+
+def test_a_paused_unconfirmed_transactional_campaign_does_not_resume(infobip_account):
+    campaign = campaign_create(name="legacy", kind="newsletter", account=infobip_account, text="x")
+    Campaign.objects.filter(pk=campaign.pk).update(kind="transactional", status=CampaignStatus.PAUSED)
+    with pytest.raises(CampaignError, match="confirmed"):
+        campaign_resume(campaign_id=campaign.pk)
+
+
+def test_a_single_send_needs_an_sms_account(db):
+    account = account_install(
+        name="WA",
+        connector="whatsapp",
+        values={"waba_id": "1022", "phone_number_id": "1065", "access_token": "t", "app_secret": "s"},
+    )
+    with pytest.raises(ValidationError, match="does not send SMS"):
+        message_send(to="+905321112233", text="x", kind="transactional", account=account)
+
+
+@pytest.mark.parametrize("operator", ["regex", "contains", "icontains", "startswith", "isnull", "has_key"])
+def test_a_one_key_filter_named_like_a_lookup_is_an_attribute_name(infobip_account, operator):
+    from channels_sms.selectors import campaign_audience
+
+    odd = Contact.objects.create(phone="+905320000010", attributes={operator: "(a+)+$"})
+    Contact.objects.create(phone="+905320000011", attributes={"city": "aaaaaaaaaaaaaaaaaaaaaaaa!"})
+    campaign = Campaign(audience=Audience.FILTER, audience_filter={operator: "(a+)+$"})
+    assert list(campaign_audience(campaign)) == [odd]

@@ -1,5 +1,6 @@
 """/hooks/whatsapp/<secret>/: Meta's GET subscription handshake answers the challenge only for the
-right verify token; a WhatsApp account's inbound STOP is never taken as an SMS opt-out."""
+right verify token; a WhatsApp account's inbound STOP opts the number out of WhatsApp, never out of
+SMS."""
 
 import hashlib
 import hmac
@@ -35,8 +36,10 @@ def test_the_handshake_echoes_the_challenge_for_the_right_verify_token(client, a
     assert client.get("/hooks/whatsapp/not-the-secret/", {"hub.verify_token": token}).status_code == 404
 
 
-def test_a_whatsapp_stop_is_not_an_sms_opt_out(client, account):
-    Contact.objects.create(phone="+905321234567", whatsapp_number="+905321234567", sms_subscription="subscribed")
+def test_a_whatsapp_stop_opts_out_of_whatsapp_not_of_sms(client, account):
+    Contact.objects.create(
+        phone="+905321234567", whatsapp_number="+905321234567", sms_subscription="subscribed", whatsapp_consent="opt_in"
+    )
     body = json.dumps(
         {
             "object": "whatsapp_business_account",
@@ -69,5 +72,7 @@ def test_a_whatsapp_stop_is_not_an_sms_opt_out(client, account):
         headers={"X-Hub-Signature-256": signature},
     )
     assert response.status_code == 200
-    assert not ConsentChange.objects.exists()
-    assert Contact.objects.get().sms_subscription == "subscribed"
+    assert not ConsentChange.objects.exists()  # no MESAJ RET: SMS is another channel
+    contact = Contact.objects.get()
+    assert contact.sms_subscription == "subscribed"
+    assert contact.whatsapp_consent == "opt_out" and "WhatsApp reply" in contact.whatsapp_consent_source
