@@ -14,7 +14,7 @@ from providers.whatsapp import WhatsAppConnector, client, new_verify_token
 from providers.whatsapp.errors import WhatsAppSendError
 from providers.whatsapp.templates import STOP_PROMO_PAYLOAD, send_components, template_problems
 from providers.whatsapp.webhooks import sign
-from tests.fakes.whatsapp import FakeWhatsApp, WebhookSink
+from tests.fakes.whatsapp import FakeWhatsApp
 
 ORDER_COMPONENTS = [
     {"type": "HEADER", "format": "TEXT", "text": "Siparişiniz {{1}}", "example": {"header_text": ["#123"]}},
@@ -32,20 +32,6 @@ ORDER_COMPONENTS = [
         ],
     },
 ]
-
-
-@pytest.fixture
-def sink():
-    server = WebhookSink().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake(sink):
-    server = FakeWhatsApp(callback_url=sink.url).start()
-    yield server
-    server.stop()
 
 
 def make_connector(fake: FakeWhatsApp, **overrides) -> WhatsAppConnector:

@@ -8,26 +8,9 @@ import hmac
 import json
 import time
 
-import pytest
 import requests
 
-from tests.fakes.whatsapp import FakeWhatsApp, WebhookSink
-
 AUTH = {"Authorization": "Bearer test-token"}
-
-
-@pytest.fixture
-def sink():
-    server = WebhookSink().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake(sink):
-    server = FakeWhatsApp(callback_url=sink.url).start()
-    yield server
-    server.stop()
 
 
 def graph(fake, method, path, **kwargs):
