@@ -7,16 +7,10 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from consent.fresh import FreshCandidates, consent_apply_fresh, fresh_candidates
 from consent.models import ChangeOrigin, Consent, ConsentType
 from consent.parsers import IysLine, parse_email_iys_line, parse_sms_iys_line
-from consent.services import (
-    CREATED,
-    ConsentInput,
-    FreshCandidates,
-    consent_apply,
-    consent_apply_fresh,
-    fresh_candidates,
-)
+from consent.services import CREATED, ConsentInput, consent_apply
 from contacts.bulk import reserve_ids, update_rows
 from contacts.models import Contact
 from contacts.parsers import Rejection
