@@ -358,7 +358,7 @@ FILE_TRANSFER_KINDS = {
     "users": "contacts.transfers.UserUpload",
     "sms-iys": "consent.imports.SmsIysUpload",
     "email-iys": "consent.imports.EmailIysUpload",
-    "whatsapp": "contacts.transfers.WhatsAppImport",
+    "whatsapp": "consent.whatsapp_import.WhatsAppImport",
 }
 
 # --- Sending (channels_sms) ---------------------------------------------------------------------

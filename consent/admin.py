@@ -25,9 +25,10 @@ from consent.models import (
     RecipientType,
     SubmissionState,
 )
+from consent.rules import WHATSAPP_SOURCES
 from consent.selectors import IysGate, iys_gate
-from consent.services import subscription_change
-from contacts.models import Contact, SmsSubscription
+from consent.services import subscription_change, whatsapp_consent_change
+from contacts.models import Contact, SmsSubscription, WhatsAppConsent
 from contacts.parsers import Rejection
 from contacts.phones import to_e164
 
@@ -213,6 +214,35 @@ class SubscriptionChangeForm(forms.Form):
     recipient_type = forms.ChoiceField(label=_("Recipient type"), choices=RecipientType.choices)
 
 
+class WhatsAppConsentChangeForm(forms.Form):
+    """The evidence a WhatsApp consent change needs (product.md WhatsApp consent: the contact page)."""
+
+    opt_in = forms.TypedChoiceField(
+        label=_("WhatsApp consent"),
+        choices=[("1", _("Opt-in (ONAY)")), ("0", _("Opt-out (RET)"))],
+        coerce=lambda value: value == "1",
+    )
+    source = forms.ChoiceField(
+        label=_("Where the consent was collected"),
+        choices=[
+            (value, f"{label} ({value})")
+            for value, label in ConsentSource.choices
+            if value in WHATSAPP_SOURCES and value != ConsentSource.NOT_STATED
+        ],
+        help_text=_("HS_KARAR (the brand's decision) is for opt-out only. WhatsApp consent is never sent to İYS."),
+    )
+    consent_date = forms.DateTimeField(
+        label=_("Consent date"),
+        help_text=_("When the person opted in or out (Europe/Istanbul), not in the future."),
+        input_formats=["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"],
+    )
+    evidence = forms.CharField(
+        label=_("Evidence"),
+        max_length=200,
+        help_text=_("What proves it, e.g. 'signed form no. 1234 at the Kadıköy store' or 'e-mail of 3 March'."),
+    )
+
+
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdmin):
     list_display = ["recipient", "type", "recipient_type", "status", "consent_date", "source", "contact", "updated_at"]
@@ -228,8 +258,44 @@ class ConsentAdmin(ReadOnlyAdmin):
                 "subscription/<int:contact_id>/",
                 self.admin_site.admin_view(self.subscription_view),
                 name="consent_subscription_change",
-            )
+            ),
+            path(
+                "whatsapp/<int:contact_id>/",
+                self.admin_site.admin_view(self.whatsapp_view),
+                name="consent_whatsapp_change",
+            ),
         ] + super().get_urls()
+
+    def whatsapp_view(self, request, contact_id):
+        if not request.user.has_perm("consent.add_consentchange"):
+            raise PermissionDenied
+        contact = get_object_or_404(Contact, pk=contact_id)
+        initial = {
+            "opt_in": "0" if contact.whatsapp_consent == WhatsAppConsent.OPT_IN else "1",
+            "consent_date": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+            "source": ConsentSource.HS_WEB,
+        }
+        form = WhatsAppConsentChangeForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            result = whatsapp_consent_change(contact=contact, acting_user=request.user, **form.cleaned_data)
+            if isinstance(result, Rejection):
+                form.add_error(None, result.reason)
+            else:
+                if result == "unchanged":
+                    text = _("Nothing changed: the ledger already holds this status, or a later consent date.")
+                    self.message_user(request, text, messages.WARNING)
+                else:
+                    text = _("Recorded in the consent ledger; the contact's WhatsApp consent follows it.")
+                    self.message_user(request, text, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:contacts_contact_change", args=[contact.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change the WhatsApp consent of %(contact)s") % {"contact": contact},
+            "opts": Contact._meta,
+            "original": contact,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/consent/whatsapp_change.html", context)
 
     def subscription_view(self, request, contact_id):
         if not request.user.has_perm("consent.add_consentchange"):

@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from config.db import pg_array_literal, pg_text_array
+from consent.implied import IMPLIED_SUBSCRIPTION
 from consent.models import (
     ChangeOrigin,
     Consent,
@@ -24,7 +25,8 @@ from consent.models import (
     RecipientType,
     SubmissionState,
 )
-from consent.services import IMPLIED_SUBSCRIPTION, NOT_SENT_TO_IYS, consent_problem, not_for_iys, sync_account_id
+from consent.rules import IYS_TYPES, consent_problem
+from consent.services import NOT_SENT_TO_IYS, not_for_iys, sync_account_id
 from contacts.bulk import new_row, sequence_name
 from contacts.models import Contact
 
@@ -196,6 +198,8 @@ def consent_apply_fresh(
     considered, so what is left has nothing in common with what was applied here, and the
     outcome is the one consent_apply gives (tests/consent/test_fresh_path.py compares both)."""
     assert origin in ChangeOrigin.values
+    # WHATSAPP goes through consent_apply, which sets the contact's WhatsApp fields and sends nothing to İYS
+    assert consent_type in IYS_TYPES, f"the fresh path writes İYS's types, not {consent_type}"
     if connection.vendor != "postgresql" or not records:
         return set()
     if candidates is None:

@@ -14,6 +14,8 @@ class ConsentType(models.TextChoices):
     MESAJ = "MESAJ", _("Message (SMS)")
     ARAMA = "ARAMA", _("Call")
     EPOSTA = "EPOSTA", _("Email")
+    # the panel's own: opt-in (ONAY) / opt-out (RET) of a WhatsApp number; never sent to İYS
+    WHATSAPP = "WHATSAPP", _("WhatsApp (panel only)")
 
 
 class RecipientType(models.TextChoices):
@@ -27,7 +29,8 @@ class ConsentStatus(models.TextChoices):
 
 
 class ConsentSource(models.TextChoices):
-    """İYS source values (iys.md §6.4-6.5): HS_* where the brand collected it, IYS_* at İYS."""
+    """İYS source values (iys.md §6.4-6.5): HS_* where the brand collected it, IYS_* at İYS; and
+    two of the panel's own for WhatsApp consent, which İYS never sees (consent.rules)."""
 
     HS_FIZIKSEL_ORTAM = "HS_FIZIKSEL_ORTAM", _("Physical setting")
     HS_ISLAK_IMZA = "HS_ISLAK_IMZA", _("Signed form")
@@ -49,6 +52,8 @@ class ConsentSource(models.TextChoices):
     IYS_KISA_LINK = "IYS_KISA_LINK", _("İYS short link")
     IYS_EPOSTA = "IYS_EPOSTA", _("İYS email")
     IYS_KISAMESAJ = "IYS_KISAMESAJ", _("İYS SMS")
+    WHATSAPP = "WHATSAPP", _("In WhatsApp (a reply, the stop button or Meta's notice)")
+    NOT_STATED = "NOT_STATED", _("Not stated (WhatsApp number import, earlier contact field)")
 
 
 class ChangeOrigin(models.TextChoices):
@@ -58,6 +63,7 @@ class ChangeOrigin(models.TextChoices):
     IYS_PULL = "iys_pull", _("İYS pull")
     INBOUND = "inbound", _("Inbound message (STOP)")
     PROVIDER = "provider", _("Provider refusal")
+    MIGRATED = "migrated", _("Migrated from the contact's WhatsApp consent field")
 
 
 class Consent(models.Model):

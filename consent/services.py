@@ -10,6 +10,13 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from consent.implied import (
+    WhatsAppFields,
+    latest_references,
+    sync_sms_subscription,
+    sync_whatsapp_fields,
+    whatsapp_fields,
+)
 from consent.models import (
     ChangeOrigin,
     Consent,
@@ -21,24 +28,16 @@ from consent.models import (
     RecipientType,
     SubmissionState,
 )
-from consent.parsers import IYS_START, source_problem
+from consent.rules import IYS_TYPES, WHATSAPP_SOURCES, consent_problem, recipient_type_problem
 from contacts.bulk import insert_rows, update_rows
-from contacts.models import Contact, SmsSubscription
+from contacts.models import Contact
 from contacts.parsers import Rejection
 from providers.base import Channel
 from providers.models import ProviderAccount
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
-PHONE_TYPES = (ConsentType.MESAJ, ConsentType.ARAMA)
-STATUSES = frozenset(ConsentStatus.values)
-SOURCES = frozenset(ConsentSource.values)
 # changes that came from İYS itself, or that İYS already refused, are not sent back to it
 NOT_SENT_TO_IYS = (ChangeOrigin.IYS_PULL, ChangeOrigin.PROVIDER)
-# one truth, two views: the SMS subscription an individual's MESAJ consent implies
-IMPLIED_SUBSCRIPTION = {
-    ConsentStatus.ONAY: SmsSubscription.SUBSCRIBED,
-    ConsentStatus.RET: SmsSubscription.NOT_SUBSCRIBED,
-}
 
 
 @dataclass(frozen=True)
@@ -53,27 +52,12 @@ class ConsentInput:
     origin_ref: str = ""
 
 
-def _check(change: ConsentInput, now: datetime) -> Rejection | None:
+def _check(change: ConsentInput, now: datetime, origin: str) -> Rejection | None:
+    if origin == ChangeOrigin.IYS_PULL and change.type not in IYS_TYPES:
+        return Rejection(f"İYS holds no {change.type} consent: a pull never changes it")
+    if rejection := recipient_type_problem(change.type, change.recipient_type):
+        return rejection
     return consent_problem(change.recipient, change.type, change.status, change.consent_date, change.source, now)
-
-
-def consent_problem(
-    recipient: str, type: str, status: str, consent_date: datetime, source: str, now
-) -> Rejection | None:
-    is_phone = recipient.startswith("+")
-    if (type in PHONE_TYPES) != is_phone:
-        return Rejection(f"consent type {type} does not fit the recipient {recipient}")
-    if status not in STATUSES:
-        return Rejection(f"unknown consent status {status}")
-    if consent_date > now:
-        return Rejection("the consent date is in the future")
-    if consent_date < IYS_START:
-        return Rejection("the consent date is before 01.05.2015")
-    if source not in SOURCES:
-        return Rejection(f"unknown consent source {source}")
-    if problem := source_problem(source, status, consent_date):
-        return Rejection(problem)
-    return None
 
 
 @dataclass(slots=True)
@@ -103,15 +87,22 @@ def consent_apply(
     file_transfer=None,
     acting_user=None,
     subscriptions: dict[str, str] | None = None,
+    whatsapp: dict[str, WhatsAppFields] | None = None,
 ) -> list[str | Rejection]:
     """Apply consent changes in order; return per change 'created' | 'updated' | 'unchanged' or
-    a Rejection. Rules (iys.md §7-8, product.md Consent and İYS): type fits the recipient kind;
-    the date is neither in the future nor before 2015-05-01; a repeated status changes nothing;
-    only a later consent date replaces the current one. History rows are appended for every
-    accepted change. A MESAJ change also sets the SMS subscription of the contacts with that phone
-    (ONAY → Subscribed, RET → Not subscribed): one truth, two views. `subscriptions`, when given,
-    receives phone → subscription for every individual MESAJ consent the batch changed (for
-    contacts the caller inserts after this call)."""
+    a Rejection. Rules (iys.md §7-8, product.md Consent and İYS; consent.rules): type fits the
+    recipient kind; the date is not in the future (nor, for İYS's types, before 2015-05-01); a
+    repeated status changes nothing; only a later consent date replaces the current one. History
+    rows are appended for every accepted change. A MESAJ change also sets the SMS subscription of
+    the contacts with that phone (ONAY → Subscribed, RET → Not subscribed): one truth, two views.
+    `subscriptions`, when given, receives phone → subscription for every individual MESAJ consent
+    the batch changed (for contacts the caller inserts after this call).
+
+    WHATSAPP (product.md WhatsApp consent) is the panel's own: never sent to İYS nor taken from
+    it. Its consent follows the number's contact (a change's contact replaces the consent's even
+    when the status stays), and the contact holding the number shows it (consent.implied: ONAY →
+    opt-in, RET → opt-out, with the consent's date and the reference of the change that set it);
+    `whatsapp`, when given, receives number → those fields for every WHATSAPP change accepted."""
     assert origin in ChangeOrigin.values
     now = timezone.now()
     keys = {(c.recipient, c.type, c.recipient_type) for c in changes}
@@ -127,15 +118,19 @@ def consent_apply(
     history: list[tuple[tuple, dict]] = []
     username = getattr(acting_user, "username", "") or ""
     pull = origin == ChangeOrigin.IYS_PULL
+    numbers: dict[tuple, None] = {}  # the WHATSAPP consents whose contact fields this call sets
     for change in changes:
-        if rejection := _check(change, now):
+        if rejection := _check(change, now, origin):
             results.append(rejection)
             continue
         key = (change.recipient, change.type, change.recipient_type)
+        if change.type == ConsentType.WHATSAPP:
+            numbers[key] = None
         consent = current.get(key)
         if consent is not None and (consent.status == change.status or change.consent_date <= consent.consent_date):
             touched = False
-            if change.contact_id and consent.contact_id is None:
+            moved = change.type == ConsentType.WHATSAPP and consent.contact_id != change.contact_id
+            if change.contact_id and (consent.contact_id is None or moved):
                 consent.contact_id = change.contact_id
                 touched = True
             if pull and consent.status == change.status and not consent.iys_confirmed_at:
@@ -206,12 +201,29 @@ def consent_apply(
     for key, row in history:
         row["consent_id"] = current[key].pk
     ids = insert_rows(ConsentChange, [row for _, row in history])  # append-only: rows are only ever inserted
-    changed = _sync_sms_subscription([current[k] for k in {k for k, _ in history}])
+    changed = sync_sms_subscription([current[k] for k in {k for k, _ in history}])
     if subscriptions is not None:
         subscriptions.update(changed)
-    if origin not in NOT_SENT_TO_IYS and history:
-        queue_for_iys([row for _, row in history], ids, now)
+    if numbers:
+        implied = _whatsapp_implied([current[k] for k in numbers], history)
+        sync_whatsapp_fields(implied)
+        if whatsapp is not None:
+            whatsapp.update(implied)
+    sent = [(row, pk) for (_, row), pk in zip(history, ids, strict=True) if row["type"] in IYS_TYPES]
+    if origin not in NOT_SENT_TO_IYS and sent:
+        queue_for_iys([row for row, _ in sent], [pk for _, pk in sent], now)
     return results
+
+
+def _whatsapp_implied(consents: list[_Current], history: list[tuple[tuple, dict]]) -> dict[str, WhatsAppFields]:
+    """Number → the contact fields each WHATSAPP consent implies; the reference is the latest
+    change's: this call's, else the ledger's (a consent whose contact moved, its status kept)."""
+    references = {key[0]: row["origin_ref"] for key, row in history if key[1] == ConsentType.WHATSAPP}
+    earlier = latest_references([c.pk for c in consents if c.recipient not in references])
+    return {
+        c.recipient: whatsapp_fields(c.status, c.consent_date, references.get(c.recipient, earlier.get(c.pk) or ""))
+        for c in consents
+    }
 
 
 def queue_for_iys(rows: list[dict], change_ids: list[int], now) -> None:
@@ -263,23 +275,6 @@ def not_for_iys(recipient: str, status: str, previous_status: str) -> str:
     if status == ConsentStatus.RET and not previous_status:
         return "a first RET: İYS holds no record to withdraw (it would refuse it, H175)"
     return ""
-
-
-def _sync_sms_subscription(consents: list[_Current]) -> dict[str, str]:
-    """Returns phone → the subscription it now implies, for the individual MESAJ consents given."""
-    mapping = IMPLIED_SUBSCRIPTION
-    implied = {
-        consent.recipient: mapping[consent.status]
-        for consent in consents
-        if consent.type == ConsentType.MESAJ and consent.recipient_type == RecipientType.BIREYSEL
-    }
-    for subscription in mapping.values():
-        phones = [phone for phone, value in implied.items() if value == subscription]
-        if phones:
-            Contact.objects.filter(phone__any_of=phones).exclude(sms_subscription=subscription).update(
-                sms_subscription=subscription, updated_at=timezone.now()
-            )
-    return implied
 
 
 def _mesaj_ret_now(recipients, *, source: str, origin_ref: str) -> list[ConsentInput]:
@@ -344,6 +339,78 @@ def subscription_change(
                 recipient_type=recipient_type or RecipientType.BIREYSEL,
                 contact_id=contact.pk,
                 origin_ref=f"contact {contact.pk} page",
+            )
+        ],
+        origin=ChangeOrigin.ADMIN,
+        acting_user=acting_user,
+    )
+    return result
+
+
+WHATSAPP_OPT_OUT_ORIGINS = (ChangeOrigin.INBOUND, ChangeOrigin.PROVIDER)
+
+
+def consent_whatsapp_opt_out(
+    *, numbers: Sequence[str], origin: str, origin_ref: str, at: datetime | None = None
+) -> list[str | Rejection]:
+    """A WhatsApp user stopped marketing messages (product.md WhatsApp consent): an inbound STOP
+    (DUR, IPTAL, İPTAL) or a tap on the stop-promotions button (origin INBOUND), or Meta's error
+    131050 (origin PROVIDER). Each number gets a WHATSAPP RET collected in WhatsApp, dated `at`
+    (the message's time; now when not given, never later than now), linked to the contact holding
+    the number, whose WhatsApp consent becomes opt-out. Never sent to İYS; SMS consent stays as it
+    is (another channel). A number not in E.164 is rejected, never written; a later opt-in already
+    in the ledger is kept (only a later consent date replaces one). Returns one result per number."""
+    from contacts.phones import to_e164
+
+    if origin not in WHATSAPP_OPT_OUT_ORIGINS:
+        raise ValueError(f"a WhatsApp opt-out comes from an inbound message or the provider, not {origin!r}")
+    now = timezone.now()
+    when = min(at, now) if at is not None else now
+    valid = [to_e164(n, default_region=None) == n for n in numbers]
+    phones = [n for n, ok in zip(numbers, valid, strict=True) if ok]
+    holders = dict(Contact.objects.filter(whatsapp_number__any_of=phones).values_list("whatsapp_number", "pk"))
+    changes = [
+        ConsentInput(
+            recipient=number,
+            type=ConsentType.WHATSAPP,
+            status=ConsentStatus.RET,
+            consent_date=when,
+            source=ConsentSource.WHATSAPP,
+            contact_id=holders.get(number),
+            origin_ref=origin_ref[:255],
+        )
+        for number in phones
+    ]
+    applied = iter(consent_apply(changes=changes, origin=origin) if changes else [])
+    return [
+        next(applied) if ok else Rejection(f"{n!r} is not a valid WhatsApp number")
+        for n, ok in zip(numbers, valid, strict=True)
+    ]
+
+
+def whatsapp_consent_change(
+    *, contact: Contact, opt_in: bool, source: str, consent_date: datetime, evidence: str, acting_user=None
+) -> str | Rejection:
+    """Someone changes a contact's WhatsApp consent on its page: a WHATSAPP consent change with its
+    evidence (where it was collected, when, and a text saying what proves it), written to the
+    ledger, which sets the contact's fields (product.md WhatsApp consent: the contact page)."""
+    if not contact.whatsapp_number:
+        return Rejection("the contact has no WhatsApp number: there is no WhatsApp consent to change")
+    evidence = " ".join(evidence.split())
+    if not evidence:
+        return Rejection("say what the evidence is (e.g. the signed form, the e-mail, the call)")
+    if source not in WHATSAPP_SOURCES or source == ConsentSource.NOT_STATED:
+        return Rejection(f"choose where the consent was collected ({source} does not say it)")
+    [result] = consent_apply(
+        changes=[
+            ConsentInput(
+                recipient=contact.whatsapp_number,
+                type=ConsentType.WHATSAPP,
+                status=ConsentStatus.ONAY if opt_in else ConsentStatus.RET,
+                consent_date=consent_date,
+                source=source,
+                contact_id=contact.pk,
+                origin_ref=f"contact {contact.pk} page: {evidence}"[:255],
             )
         ],
         origin=ChangeOrigin.ADMIN,

@@ -49,20 +49,27 @@ class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
     paginator = CheapPaginator
     list_per_page = 50
     ordering = ["-pk"]
-    # The SMS subscription is one view of the MESAJ consent: it changes through the consent ledger.
-    readonly_fields = ["sms_subscription_with_link", "created_at", "updated_at"]
-    exclude = ["sms_subscription"]
+    # The SMS subscription is one view of the MESAJ consent, the WhatsApp consent fields one of the
+    # WHATSAPP consent: both change through the consent ledger, never as bare fields of the form.
+    readonly_fields = [
+        "sms_subscription_with_link",
+        "whatsapp_consent_with_link",
+        "whatsapp_consent_at",
+        "whatsapp_consent_source",
+        "created_at",
+        "updated_at",
+    ]
+    exclude = ["sms_subscription", "whatsapp_consent"]
 
     @admin.display(description=_("SMS subscription"))
     def sms_subscription_with_link(self, obj):
-        value = obj.get_sms_subscription_display()
-        if not obj.pk or not obj.phone:
-            return value
-        try:  # the consent app's page asks for the evidence; contacts does not import consent
-            url = reverse("admin:consent_subscription_change", args=[obj.pk])
-        except NoReverseMatch:
-            return value
-        return format_html('{} · <a href="{}">{}</a>', value, url, _("Change (with its consent evidence)"))
+        return _with_evidence_link(obj.get_sms_subscription_display(), obj, obj.phone, "consent_subscription_change")
+
+    @admin.display(description=_("WhatsApp consent"))
+    def whatsapp_consent_with_link(self, obj):
+        return _with_evidence_link(
+            obj.get_whatsapp_consent_display(), obj, obj.whatsapp_number, "consent_whatsapp_change"
+        )
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -73,6 +80,18 @@ class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
         if phone:
             condition |= Q(phone=phone) | Q(whatsapp_number=phone)
         return queryset.filter(condition), False
+
+
+def _with_evidence_link(value, obj, address, url_name: str):
+    """The value, and a link to the consent app's page that changes it with its evidence (contacts
+    does not import consent: without that app, just the value)."""
+    if not obj.pk or not address:
+        return value
+    try:
+        url = reverse(f"admin:{url_name}", args=[obj.pk])
+    except NoReverseMatch:
+        return value
+    return format_html('{} · <a href="{}">{}</a>', value, url, _("Change (with its consent evidence)"))
 
 
 @admin.register(ContactList)

@@ -37,9 +37,12 @@ def contacts_mark_bounced(*, phones: list[str]) -> int:
 
 
 def contacts_whatsapp_opt_out(*, numbers: list[str], source: str, at=None) -> int:
-    """An inbound STOP (or the stop-promotions button) on WhatsApp: the contact with that WhatsApp
-    number is opted out, with the date and source (product.md WhatsApp consent). Until WhatsApp
-    consent joins the consent ledger (issue 13), this and the WhatsApp number import write it."""
+    """Superseded: WhatsApp consent is in the consent ledger now (issue 13); an inbound STOP, the
+    stop-promotions button and Meta's error 131050 go through consent.services.consent_whatsapp_opt_out,
+    which records the change and sets these fields. This one writes the contact's fields only, no
+    history; it stays until its last caller (channels_sms.delivery) is switched. Safe meanwhile: it
+    only ever opts out (nothing is sent that the ledger would refuse), and the number's next change
+    through the ledger sets the fields to what the ledger holds."""
     from django.utils import timezone
 
     from contacts.models import Contact, WhatsAppConsent

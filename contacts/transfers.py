@@ -1,6 +1,7 @@
 """Upload kinds of File Transfers. A kind parses one line (pure parsers) and applies a batch of
 parsed lines through the owning aggregate's service. Kinds are listed by dotted path in
-settings.FILE_TRANSFER_KINDS, so the İYS kinds live in consent/ without contacts importing it."""
+settings.FILE_TRANSFER_KINDS, so the kinds that write consent (İYS uploads, the WhatsApp number
+import) live in consent/ without contacts importing it."""
 
 from __future__ import annotations
 
@@ -12,18 +13,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from contacts.bulk import insert_objects, insert_rows, new_row, update_rows
-from contacts.models import Contact, ContactList, ContactListMembership, FileTransfer, WhatsAppConsent
-from contacts.parsers import (
-    Rejection,
-    UserLine,
-    WhatsAppHeader,
-    WhatsAppLine,
-    is_user_header,
-    parse_user_line,
-    parse_whatsapp_header,
-    parse_whatsapp_line,
-)
+from contacts.bulk import insert_rows, new_row, update_rows
+from contacts.models import Contact, ContactList, ContactListMembership, FileTransfer
+from contacts.parsers import Rejection, UserLine, is_user_header, parse_user_line
 from contacts.services import contact_list_add
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -226,99 +218,3 @@ class UserUpload(TransferKind):
             FileTransfer.objects.filter(pk=transfer.pk).update(contact_list=contact_list)
             transfer.contact_list = contact_list
         return transfer.contact_list
-
-
-class WhatsAppImport(TransferKind):
-    """product.md File transfers 4: match exid → email → msisdn → wpNumber; an existing contact
-    only gets its WhatsApp number and consent; one number belongs to one contact, the latest file's."""
-
-    has_header = True
-
-    def header(self, text: str) -> Rejection | None:
-        parsed = parse_whatsapp_header(text)
-        if isinstance(parsed, Rejection):
-            return parsed
-        self.columns: WhatsAppHeader = parsed
-        return None
-
-    def parse(self, text: str) -> WhatsAppLine | Rejection:
-        return parse_whatsapp_line(text, self.columns)
-
-    def apply(self, records: list[WhatsAppLine], prepared=None) -> list[str | Rejection]:
-        def lookup(field, values):
-            found: dict[str, Contact] = {}
-            for contact in Contact.objects.filter(**{f"{field}__in": {v for v in values if v}}).order_by("pk"):
-                found.setdefault(getattr(contact, field), contact)
-            return found
-
-        index = {
-            "external_id": lookup("external_id", [r.external_id for r in records]),
-            "email": lookup("email", [r.email for r in records]),
-            "phone": lookup("phone", [r.msisdn for r in records]),
-            "whatsapp_number": lookup("whatsapp_number", [r.wp_number for r in records]),
-        }
-        now = timezone.now()
-        consent_of = {True: WhatsAppConsent.OPT_IN, False: WhatsAppConsent.OPT_OUT}
-        source = f"{self.transfer.original_name} ({self.transfer.name})"[:255]
-        results, new, owner, touched = [], [], {}, {}
-        for record in records:
-            contact = None
-            for field, value in (
-                ("external_id", record.external_id),
-                ("email", record.email),
-                ("phone", record.msisdn),
-                ("whatsapp_number", record.wp_number),
-            ):
-                if value and value in index[field]:
-                    contact = index[field][value]
-                    break
-            if contact is None:
-                contact = Contact(external_id=record.external_id, email=record.email, phone=record.msisdn)
-                new.append(contact)
-                for field, value in (
-                    ("external_id", record.external_id),
-                    ("email", record.email),
-                    ("phone", record.msisdn),
-                ):
-                    if value:
-                        index[field].setdefault(value, contact)
-                outcome = CREATED
-            # a contact still without id was created (and counted) by an earlier line of this batch
-            elif contact.whatsapp_number == record.wp_number and contact.whatsapp_consent == consent_of[record.opt_in]:
-                outcome = UNCHANGED
-            else:
-                outcome = UPDATED
-            if outcome != UNCHANGED:
-                previous_owner = owner.get(record.wp_number)
-                if previous_owner is not None and previous_owner is not contact:
-                    previous_owner.whatsapp_number = None  # a later line of the same file wins
-                if contact.whatsapp_number and owner.get(contact.whatsapp_number) is contact:
-                    del owner[contact.whatsapp_number]
-                contact.whatsapp_number = record.wp_number
-                contact.whatsapp_consent = consent_of[record.opt_in]
-                contact.whatsapp_consent_at = now
-                contact.whatsapp_consent_source = source
-                contact.updated_at = now
-                index["whatsapp_number"][record.wp_number] = contact
-                if contact.pk:
-                    touched[contact.pk] = contact
-            owner[record.wp_number] = contact
-            results.append(outcome)
-        # Take each number away from every other contact first (the unique constraint holds
-        # throughout; a concurrent import that took one meanwhile makes this batch retry).
-        claimed = {n: c for n, c in owner.items() if c.whatsapp_number == n}
-        keep_ids = [c.pk for c in claimed.values() if c.pk]
-        Contact.objects.filter(whatsapp_number__in=list(claimed)).exclude(pk__in=keep_ids).update(
-            whatsapp_number=None, updated_at=now
-        )
-        staged = {pk: c.whatsapp_number for pk, c in touched.items()}
-        if touched:
-            Contact.objects.filter(pk__in=list(touched)).update(whatsapp_number=None)
-        insert_objects(new)
-        for pk, contact in touched.items():
-            contact.whatsapp_number = staged[pk]
-        Contact.objects.bulk_update(
-            touched.values(),
-            ["whatsapp_number", "whatsapp_consent", "whatsapp_consent_at", "whatsapp_consent_source", "updated_at"],
-        )
-        return results

@@ -1,6 +1,7 @@
 """Demo data for `make run`: a few hundred contacts with mixed statuses and consents.
 Idempotent: contacts are keyed by external id `demo-NNNN`; running it again changes nothing.
-SMS subscriptions come from MESAJ consents written through the ledger (one truth, two views)."""
+SMS subscriptions and WhatsApp consents come from MESAJ and WHATSAPP consents written through the
+ledger (one truth, two views)."""
 
 import random
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ from django.db import transaction
 
 from consent.models import ChangeOrigin, ConsentStatus, ConsentType
 from consent.services import ConsentInput, consent_apply
-from contacts.models import Contact, ContactList, PhoneStatus, WhatsAppConsent
+from contacts.models import Contact, ContactList, PhoneStatus
 from contacts.services import contact_list_add
 
 FIRST_NAMES = ["Ayşe", "Mehmet", "Zeynep", "Mustafa", "Elif", "Ahmet", "Fatma", "Emre", "Selin", "Can", "Sarah", "John"]
@@ -28,21 +29,21 @@ class Command(BaseCommand):
     def handle(self, *args, count, **options):
         rng = random.Random(20251115)
         wanted = []
+        whatsapp = {}  # external id → the WhatsApp consent status, written through the ledger below
         for i in range(1, count + 1):
             turkish = i % 10 != 0
             phone = f"+90533{1000000 + i:07d}" if turkish else f"+4477009{i:05d}"
             has_wa = i % 3 == 0
+            phone_status = rng.choices(list(PhoneStatus), weights=[90, 6, 4])[0]
+            if has_wa:
+                whatsapp[f"demo-{i:04d}"] = rng.choice([ConsentStatus.ONAY, ConsentStatus.RET])
             wanted.append(
                 Contact(
                     external_id=f"demo-{i:04d}",
                     email=f"demo{i}@example.com" if i % 4 else None,
                     phone=phone if i % 25 else None,
                     whatsapp_number=phone if has_wa else None,
-                    phone_status=rng.choices(list(PhoneStatus), weights=[90, 6, 4])[0],
-                    whatsapp_consent=rng.choice([WhatsAppConsent.OPT_IN, WhatsAppConsent.OPT_OUT])
-                    if has_wa
-                    else WhatsAppConsent.UNKNOWN,
-                    whatsapp_consent_source="demo data" if has_wa else "",
+                    phone_status=phone_status,
                     attributes={"name": rng.choice(FIRST_NAMES), "city": rng.choice(CITIES)},
                 )
             )
@@ -66,6 +67,19 @@ class Command(BaseCommand):
                         origin_ref="demo data",
                     )
                 )
+        changes += [
+            ConsentInput(
+                recipient=contact.whatsapp_number,
+                type=ConsentType.WHATSAPP,
+                status=whatsapp[contact.external_id],
+                source="HS_WEB",
+                consent_date=start + timedelta(hours=rng.randrange(0, 24 * 300)),
+                contact_id=ids.get(contact.external_id),
+                origin_ref="demo data",
+            )
+            for contact in wanted
+            if contact.whatsapp_number
+        ]
         consent_apply(changes=changes, origin=ChangeOrigin.ADMIN)
         vip, _ = ContactList.objects.get_or_create(name="Demo: VIP customers")
         contact_list_add(
