@@ -6,11 +6,11 @@ sends synchronously and prints the outcome."""
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from channels_sms.dispatch import campaign_dispatch
-from channels_sms.models import Audience, Campaign, CampaignStatus
-from channels_sms.selectors import NoAccount, campaign_preview, campaign_statistics, sms_account
-from channels_sms.services import CampaignError, campaign_create, campaign_prepare, campaign_start
 from contacts.models import ContactList
+from messaging.dispatch import campaign_dispatch
+from messaging.models import Audience, Campaign, CampaignStatus
+from messaging.selectors import NoAccount, campaign_preview, campaign_statistics, sms_account
+from messaging.services import CampaignError, campaign_create, campaign_prepare, campaign_start
 
 
 def errors_text(exc: ValidationError) -> str:
@@ -98,11 +98,9 @@ class Command(BaseCommand):
         self.stdout.write(f"audience {preview.audience}; recipients {preview.sendable}")
         for _code, label, n in preview.exclusions:
             self.stdout.write(f"  excluded: {label}: {n}")
-        seg = preview.segmentation
         self.stdout.write(f"sample text: {preview.sample_text}")
         self.stdout.write(
-            f"{seg.encoding}, {seg.characters} characters, {seg.segments} segment(s); "
-            f"estimated {preview.estimated_segments} segments"
+            f"{preview.cost.details}; estimated {preview.estimated_units} {preview.cost.unit_label}"
             + (f", cost {preview.estimated_cost}" if preview.estimated_cost is not None else "")
         )
         for note in preview.notes:

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from channels_sms.models import Message, MessageStatus, message_pk
 from contacts.bulk import update_rows
+from messaging.models import Message, MessageStatus, message_pk
 from providers.base import Channel, DeliveryReport, WebhookEvents
 from providers.models import ProviderAccount
 

@@ -2,11 +2,11 @@
 a conditional UPDATE, check the sending rule again for the claimed rows (a contact deleted or
 excluded since the row was made is skipped), wait for the account's rate limit, mark the batch
 handed over, send it with each message's id as the provider's idempotency key, and record the
-answer through channels_sms.delivery. A worker killed at any moment leaves its batch claimed; after
+answer through messaging.delivery. A worker killed at any moment leaves its batch claimed; after
 SMS_CLAIM_TIMEOUT_SECONDS the batch is freed: sent again where the provider dedups on our id (or
 where it never left), otherwise marked failed as "outcome unknown" rather than risk a duplicate.
 Each sending campaign holds a dispatcher lease in the shared cache, so beat can replace dispatch
-tasks that were lost (channels_sms.tasks.sending_tick)."""
+tasks that were lost (messaging.tasks.sending_tick)."""
 
 from __future__ import annotations
 
@@ -21,13 +21,13 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from channels_sms.delivery import messages_update, stale_claims
-from channels_sms.encoding import count_segments, normalise, profile_for
-from channels_sms.models import Campaign, CampaignStatus, Message, MessageStatus, message_key
-from channels_sms.rendering import contact_values, render
-from consent.models import MessageKind, RecipientType
+from consent.models import MessageKind
 from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions
 from contacts.models import Contact
+from messaging.channels import adapter
+from messaging.delivery import messages_update, stale_claims
+from messaging.models import Campaign, CampaignStatus, Message, MessageStatus, message_key
+from messaging.rendering import contact_values
 from providers import ratelimit
 from providers.base import MessagingConnector, OutboundMessage, SendError
 from providers.models import ProviderAccount
@@ -58,7 +58,8 @@ def campaign_dispatch(*, campaign_id: int, budget_seconds: float | None = None) 
             if _finish_if_done(campaign_id):
                 return DispatchOutcome(sent=total, done=True)
             return DispatchOutcome(sent=total, wait=_next_wait(campaign_id))
-        total += messages_send_claimed(claim=claim, account=campaign.account, body=campaign.body)
+        content = adapter(campaign.channel).campaign_content(campaign)
+        total += messages_send_claimed(claim=claim, account=campaign.account, content=content)
     return DispatchOutcome(sent=total)
 
 
@@ -191,10 +192,13 @@ def messages_free_stale_claims(*, campaign_id: int | None = None) -> int:
     return freed
 
 
-def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: str | None = None) -> int:
-    """Send the messages held by `claim`: the sending rule again, variables, rate limit, the
-    provider call, and the answer recorded. Returns how many the provider accepted."""
+def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, content: object = None) -> int:
+    """Send the messages held by `claim`: the sending rule again, the channel's composition
+    (variables, segments, template parameters), rate limit, the provider call, and the answer
+    recorded. `content` is the campaign's (messaging.channels); None sends each row's own text.
+    Returns how many the provider accepted."""
     connector: MessagingConnector = account.connector_instance()
+    via = adapter(account.channel)
     rows = list(
         Message.objects.filter(claim=claim).values(
             "pk", "contact_id", "addressed_contact_id", "kind", "channel", "to", "sender", "text", "attempts"
@@ -215,7 +219,6 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: s
         ).values("pk", "exclusion", "phone", "email", "external_id", "whatsapp_number", "attributes"):
             contacts[values.pop("pk")] = values
     labels = dict(Exclusion.choices)
-    profile = profile_for(connector)
     outbound: list[OutboundMessage] = []
     for row in rows:
         contact = contacts.get(row["contact_id"]) if row["contact_id"] else None
@@ -233,30 +236,16 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: s
                 MessageStatus.SKIPPED, str(labels.get(contact["exclusion"], contact["exclusion"]))
             )
             continue
-        template = body if body is not None else row["text"]
         values = contact_values(**_values(contact)) if contact else contact_values()
-        text = normalise(render(template, values)[0])
-        if not text.strip():
-            updates[row["pk"]] = _release(MessageStatus.FAILED, "the text is empty once its variables are filled in")
-            continue
-        to = contact["phone"] if contact else row["to"]
-        segmentation = count_segments(text, profile=profile)
-        updates[row["pk"]] = {
-            "text": text,
-            "to": to,
-            "segments": segmentation.segments,
-            "encoding": segmentation.encoding,
-        }
-        outbound.append(
-            OutboundMessage(
-                key=message_key(row["pk"]),
-                to=to,
-                text=text,
-                sender=row["sender"],
-                commercial=row["kind"] == MessageKind.NEWSLETTER,
-                recipient_type=RecipientType.BIREYSEL,
-            )
+        to = contact[via.address_field] if contact else row["to"]
+        composed = via.compose(
+            connector=connector, row={**row, "key": message_key(row["pk"]), "to": to}, content=content, values=values
         )
+        if isinstance(composed, str):
+            updates[row["pk"]] = _release(MessageStatus.FAILED, composed)
+            continue
+        updates[row["pk"]] = {"to": to, **composed.changes}
+        outbound.append(composed.outbound)
     if outbound:
         ratelimit.wait_for(f"account:{account.pk}", count=len(outbound), rate=connector.rate_limit)
         ids = [int(m.key.rpartition("-")[2]) for m in outbound]
@@ -284,13 +273,8 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: s
                 if result.segments:
                     change["segments"] = result.segments
             if any(r.consent_refused for r in results):
-                from consent.services import consent_refused_by_provider
-
                 refused = {r.key for r in results if r.consent_refused}
-                consent_refused_by_provider(
-                    recipients=sorted({m.to for m in outbound if m.key in refused}),
-                    origin_ref=f"provider account {account.pk}",
-                )
+                via.consent_refused(recipients=sorted({m.to for m in outbound if m.key in refused}), account=account)
     messages_update(updates)
     return sum(1 for change in updates.values() if change.get("sent_at"))
 
