@@ -249,6 +249,11 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
         "every_seconds": 300,
         "description": "Asks providers without a delivery webhook (JetSMS, Netgsm) for the outcome of recent messages.",
     },
+    "WhatsApp: sync templates": {
+        "task": "channels_whatsapp.tasks.sync_templates",
+        "every_seconds": 3600,
+        "description": "Mirrors every WhatsApp account's templates from Meta (Meta's webhook brings verdicts at once).",
+    },
     "Connector connection tests": {
         "task": "providers.tasks.check_all_accounts",
         "every_seconds": 3600,
@@ -380,6 +385,9 @@ SMS_PREPARE_CHUNK = env.int("SMS_PREPARE_CHUNK", default=50_000)
 SMS_CLAIM_TIMEOUT_SECONDS = env.int("SMS_CLAIM_TIMEOUT_SECONDS", default=120)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 # Webhook events (delivery reports, inbound messages) parsed by a connector go to these handlers.
-WEBHOOK_EVENT_HANDLERS = ["messaging.delivery.handle_webhook_events"]
+WEBHOOK_EVENT_HANDLERS = [
+    "messaging.delivery.handle_webhook_events",
+    "channels_whatsapp.services.handle_webhook_events",
+]
 # The channels the messaging core sends on: channel → its adapter (messaging.channels)
-MESSAGING_CHANNELS = {"sms": "channels_sms.channel.SmsChannel"}
+MESSAGING_CHANNELS = {"sms": "channels_sms.channel.SmsChannel", "whatsapp": "channels_whatsapp.channel.WhatsAppChannel"}

@@ -7,7 +7,8 @@ channel app, and no channel app imports another):
 - what each message of a campaign renders (`campaign_content`) and how one claimed row becomes a
   request to the provider (`compose`: text, segments, template parameters);
 - what one message costs in the preview (`message_cost`);
-- what a provider's consent refusal means for the ledger (`consent_refused`).
+- what a provider's consent refusal, a bounce and an inbound message mean (`consent_refused`,
+  `recipients_bounced`, `handle_inbound`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,13 @@ class MessageCost:
 class ChannelAdapter(Protocol):
     channel: str
     address_field: str
+    # SMS: a transactional message skips the subscription and İYS checks, so choosing it is a
+    # permission (messaging.send_transactional); WhatsApp: it skips nothing (opt-in either way)
+    transactional_skips_consent: bool
+
+    def derived_kind(self, campaign) -> str | None:
+        """The kind the campaign's content implies (a WhatsApp template's category), or None."""
+        ...
 
     def campaign_problems(self, campaign) -> dict[str, str]: ...
 
@@ -69,8 +77,21 @@ class ChannelAdapter(Protocol):
 
     def message_cost(self, *, connector, campaign, text: str) -> MessageCost: ...
 
+    def command_campaign_fields(self, *, account, options: dict) -> dict:
+        """send_campaign's options as campaign fields, plus a short "title" for its name; a
+        ValueError says what is missing or wrong."""
+        ...
+
     def consent_refused(self, *, recipients: list[str], account) -> None:
         """The provider refused these recipients for want of consent: the ledger hears of it."""
+        ...
+
+    def recipients_bounced(self, *, recipients: list[str], account) -> None:
+        """The provider says these addresses do not exist (a bounce)."""
+        ...
+
+    def handle_inbound(self, *, account, inbound: list) -> None:
+        """Messages from people (providers.base.InboundMessage): STOP words, windows opened."""
         ...
 
 
@@ -81,3 +102,9 @@ def adapter(channel: str) -> ChannelAdapter:
     except KeyError:
         raise LookupError(f"no channel {channel!r} is installed (settings.MESSAGING_CHANNELS)") from None
     return import_string(path)()
+
+
+def needs_confirmation(campaign) -> bool:
+    """A transactional campaign on a channel where that skips consent checks (SMS): someone allowed
+    to choose it must have confirmed it (messaging.services.campaign_record_kind)."""
+    return campaign.kind == "transactional" and adapter(campaign.channel).transactional_skips_consent

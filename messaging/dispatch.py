@@ -201,7 +201,19 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, content
     via = adapter(account.channel)
     rows = list(
         Message.objects.filter(claim=claim).values(
-            "pk", "contact_id", "addressed_contact_id", "kind", "channel", "to", "sender", "text", "attempts"
+            "pk",
+            "campaign_id",
+            "contact_id",
+            "addressed_contact_id",
+            "account_id",
+            "kind",
+            "channel",
+            "to",
+            "sender",
+            "text",
+            "template_id",
+            "parameters",
+            "attempts",
         )
     )
     if not rows:
@@ -226,7 +238,7 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, content
             # made for a contact that is gone (its key was set to NULL): never sent, never unchecked
             updates[row["pk"]] = _release(MessageStatus.SKIPPED, CONTACT_DELETED)
             continue
-        if contact is None and row["kind"] != MessageKind.TRANSACTIONAL:
+        if contact is None and not (row["kind"] == MessageKind.TRANSACTIONAL and via.transactional_skips_consent):
             # an alert or single send to a number of no contact: nothing says it is subscribed
             updates[row["pk"]] = _release(MessageStatus.SKIPPED, NO_CONTACT)
             continue
@@ -256,6 +268,8 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, content
             results = connector.send_batch(outbound, webhook_url=account.webhook_url if connector.has_webhook else "")
         except SendError as exc:
             _record_send_error(exc, ids, attempts, connector, updates)
+            if getattr(exc, "stop_campaign", False) or getattr(exc, "account_problem", False):
+                _pause_campaigns({row["campaign_id"] for row in rows if row["campaign_id"]}, reason=str(exc))
         else:
             for result in results:
                 pk = int(result.key.rpartition("-")[2])
@@ -280,7 +294,7 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, content
 
 
 CONTACT_DELETED = "the contact was deleted"
-NO_CONTACT = "the number belongs to no contact, so nothing says it is subscribed (newsletters need it)"
+NO_CONTACT = "the number belongs to no contact, so nothing says it is subscribed or opted in"
 
 
 def _values(contact: dict) -> dict:
@@ -289,6 +303,16 @@ def _values(contact: dict) -> dict:
 
 def _release(status: str, reason: str) -> dict:
     return {"status": status, "reason": reason[:255], "claim": None, "claimed_at": None}
+
+
+def _pause_campaigns(campaign_ids: set[int], *, reason: str) -> None:
+    """The provider asked us to stop (WhatsApp 131048/131064), or the account cannot send: the
+    campaign pauses with the reason, for an admin to read on its page, and resumes when told."""
+    paused = Campaign.objects.filter(pk__in=campaign_ids, status=CampaignStatus.SENDING).update(
+        status=CampaignStatus.PAUSED, status_reason=reason[:255]
+    )
+    if paused:
+        logger.warning("campaign(s) %s paused: %s", sorted(campaign_ids), reason)
 
 
 def _record_send_error(exc: SendError, ids: list[int], attempts: dict[int, int], connector, updates) -> None:

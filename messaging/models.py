@@ -18,11 +18,13 @@ from providers.models import ProviderAccount
 
 
 class Template(models.Model):
-    """A preset of one channel: for SMS a text with variables ({{name}}, {{city|default}}) and a
-    default sender name."""
+    """A preset of one channel. SMS: a text with variables ({{name}}, {{city|default}}) and a
+    default sender name. WhatsApp: a template held by Meta for one account in one language, with
+    its review status, Meta's components and the bindings of its variables ({{1}} → a contact
+    field or profile attribute, with a default); `text` is then its body, for history and search."""
 
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.SMS)
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=512)
     text = models.TextField(
         _("text"),
         help_text=_(
@@ -31,6 +33,23 @@ class Template(models.Model):
         ),
     )
     sender = models.CharField(_("default sender name"), max_length=15, blank=True, default="")
+    # where the provider holds and reviews templates (WhatsApp): the account, Meta's id and verdict
+    account = models.ForeignKey(
+        ProviderAccount,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="templates",
+    )
+    language = models.CharField(_("language"), max_length=15, blank=True, default="")
+    category = models.CharField(_("category"), max_length=20, blank=True, default="")
+    status = models.CharField(_("review status"), max_length=30, blank=True, default="")
+    status_reason = models.CharField(_("status reason"), max_length=255, blank=True, default="")
+    provider_id = models.CharField(_("provider template id"), max_length=64, blank=True, default="")
+    components = models.JSONField(_("components"), default=list, blank=True)
+    variables = models.JSONField(_("variable bindings"), default=dict, blank=True)
+    status_at = models.DateTimeField(_("status changed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -39,9 +58,23 @@ class Template(models.Model):
         verbose_name = _("template")
         verbose_name_plural = _("templates")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(channel=Channel.SMS),
+                name="template_sms_name_once",
+                violation_error_message=_("An SMS template with this name exists."),
+            ),
+            models.UniqueConstraint(
+                fields=["account", "name", "language"],
+                condition=Q(channel=Channel.WHATSAPP),
+                name="template_whatsapp_once",
+                violation_error_message=_("This account has a template with this name in this language."),
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.name} ({self.language})" if self.language else self.name
 
 
 class CampaignStatus(models.TextChoices):
@@ -73,6 +106,8 @@ class Campaign(models.Model):
     sender = models.CharField(_("sender name"), max_length=15)
     template = models.ForeignKey(Template, verbose_name=_("template"), null=True, blank=True, on_delete=models.SET_NULL)
     text = models.TextField(_("custom text"), blank=True, default="", help_text=_("Used when no template is chosen."))
+    # the campaign's own bindings of the template's variables, over the template's (WhatsApp)
+    variables = models.JSONField(_("variable bindings"), default=dict, blank=True)
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices, default=Audience.EVERYONE)
     contact_list = models.ForeignKey(
         ContactList, verbose_name=_("list"), null=True, blank=True, on_delete=models.PROTECT
@@ -88,6 +123,8 @@ class Campaign(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT, db_index=True
     )
+    # why sending stopped by itself (the provider asked to stop, the account failed): for the admin
+    status_reason = models.CharField(_("status reason"), max_length=255, blank=True, default="", editable=False)
     message_count = models.IntegerField(_("messages"), default=0)
     excluded = models.JSONField(_("excluded at start"), default=dict, blank=True)
     # the message rows are made in chunks of contacts (by id) while the first ones are sent
@@ -184,6 +221,20 @@ class Message(models.Model):
     to = models.CharField(_("to"), max_length=32)
     sender = models.CharField(_("sender"), max_length=15, blank=True, default="")
     text = models.TextField(_("text"), blank=True, default="")
+    # a single message of a template (WhatsApp): the template and the values given for its variables
+    # (no index, no constraint: every index costs each message write; a deleted template fails the
+    # pending messages that name it, at send time)
+    template = models.ForeignKey(
+        Template,
+        verbose_name=_("template"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    parameters = models.JSONField(_("variable values"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     reason = models.CharField(_("reason"), max_length=255, blank=True, default="")
     raw_status = models.CharField(_("provider status"), max_length=120, blank=True, default="")
@@ -199,6 +250,7 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("accepted by the provider"), null=True, blank=True)
     done_at = models.DateTimeField(_("final status at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)  # WhatsApp: the recipient opened it
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -13,10 +13,9 @@ from django.utils.dateformat import format as date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from consent.models import MessageKind
 from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions, exclusion_counts
 from contacts.models import Contact
-from messaging.channels import MessageCost, adapter
+from messaging.channels import MessageCost, adapter, needs_confirmation
 from messaging.models import Audience, Campaign, Message, MessageStatus
 from messaging.rendering import contact_values
 from providers.base import Channel
@@ -161,8 +160,10 @@ def campaign_preview(campaign: Campaign) -> Preview:
         preview.notes.append(_("No value and no default for: %(names)s") % {"names": ", ".join(missing)})
     if campaign.audience == Audience.FILTER and (problem := audience_filter_problems(campaign.audience_filter)):
         preview.notes.append(_("The filter cannot be used, so nobody is selected: %(problem)s") % {"problem": problem})
-    if campaign.kind == MessageKind.TRANSACTIONAL:
+    if needs_confirmation(campaign):
         preview.warnings.append(transactional_note(campaign))
+    if campaign.status_reason:
+        preview.warnings.append(_("Sending stopped by itself: %(reason)s") % {"reason": campaign.status_reason})
     return preview
 
 
@@ -184,6 +185,7 @@ class Statistics:
     by_status: dict[str, int]
     segments: int
     cost: Decimal | None
+    read: int = 0  # WhatsApp: delivered and opened (read_at)
 
     def count(self, *statuses: str) -> int:
         return sum(self.by_status.get(s, 0) for s in statuses)
@@ -207,6 +209,11 @@ class Statistics:
         decided = self.count(MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.EXPIRED)
         return None if not decided else self.delivered / decided
 
+    @property
+    def read_rate(self) -> float | None:
+        """Read among delivered (WhatsApp sends read receipts; SMS has none)."""
+        return None if not self.delivered else self.read / self.delivered
+
 
 SENT_OR_LATER = (
     MessageStatus.QUEUED,
@@ -226,7 +233,8 @@ def message_statistics(messages: QuerySet[Message]) -> Statistics:
             segments += seg or 0
         if price is not None:
             cost = (cost or Decimal(0)) + price
-    return Statistics(total=sum(by_status.values()), by_status=by_status, segments=segments, cost=cost)
+    read = messages.filter(read_at__isnull=False).order_by().count() if by_status.get(MessageStatus.DELIVERED) else 0
+    return Statistics(total=sum(by_status.values()), by_status=by_status, segments=segments, cost=cost, read=read)
 
 
 def campaign_statistics(campaign: Campaign) -> Statistics:

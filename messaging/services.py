@@ -18,7 +18,7 @@ from config.db import tuned_for_counting
 from consent.models import MessageKind
 from consent.selectors import SENDABLE, Exclusion, exclusion_counts, sendable
 from contacts.phones import to_e164
-from messaging.channels import adapter
+from messaging.channels import adapter, needs_confirmation
 from messaging.dispatch import NO_CONTACT, campaign_dispatcher_lease, messages_claim, messages_send_claimed
 from messaging.models import Audience, Campaign, CampaignStatus, Message, MessageStatus
 from messaging.selectors import audience_filter_problems, campaign_audience
@@ -37,10 +37,13 @@ class CampaignError(Exception):
 def campaign_validate(campaign: Campaign) -> None:
     """The checks a campaign must pass before it is saved or started."""
     errors = {}
+    via = adapter(campaign.channel)
+    if (kind := via.derived_kind(campaign)) is not None:
+        campaign.kind = kind
     if campaign.account_id and campaign.account.channel != campaign.channel:
         errors["account"] = f"this account does not send {campaign.get_channel_display()}"
     else:
-        errors.update(adapter(campaign.channel).campaign_problems(campaign))
+        errors.update(via.campaign_problems(campaign))
     if campaign.audience == Audience.LIST and not campaign.contact_list_id:
         errors["contact_list"] = "choose the list to send to"
     if campaign.audience == Audience.ALERT:
@@ -73,7 +76,7 @@ def may_choose_transactional(user) -> bool:
 
 def campaign_authorise_kind(*, campaign: Campaign, acting_user, changed: bool = True) -> None:
     """Refuses a transactional campaign made or changed by someone who may not choose it."""
-    if campaign.kind == MessageKind.TRANSACTIONAL and changed and not may_choose_transactional(acting_user):
+    if needs_confirmation(campaign) and changed and not may_choose_transactional(acting_user):
         raise ValidationError(
             {
                 "kind": "you may not send transactional messages (they skip the subscription and İYS checks): "
@@ -86,7 +89,7 @@ def campaign_record_kind(*, campaign: Campaign, acting_user, kind_changed: bool)
     """Keeps who chose "transactional" on the campaign (and, from the panel, in its history). Only
     someone who may choose it confirms it, and what they confirm is the text as it is now: the
     campaign keeps a copy, so a template edited later changes nothing it sends (Campaign.body)."""
-    if campaign.kind != MessageKind.TRANSACTIONAL:
+    if not needs_confirmation(campaign):
         campaign.transactional_chosen_by = None
         campaign.transactional_chosen_by_name = ""
         campaign.transactional_chosen_at = None
@@ -101,7 +104,7 @@ def campaign_record_kind(*, campaign: Campaign, acting_user, kind_changed: bool)
 
 def campaign_log_transactional(*, campaign: Campaign, acting_user) -> None:
     """The campaign's admin history gets a line saying who chose transactional."""
-    if acting_user is None or campaign.kind != MessageKind.TRANSACTIONAL:
+    if acting_user is None or not needs_confirmation(campaign):
         return
     from django.contrib.admin.models import CHANGE, LogEntry
 
@@ -162,7 +165,7 @@ def campaign_start(*, campaign_id: int, acting_user=None, now=None) -> Campaign:
 
 
 def _refuse_unconfirmed_transactional(campaign: Campaign) -> None:
-    if campaign.kind == MessageKind.TRANSACTIONAL and not campaign.transactional_chosen_at:
+    if needs_confirmation(campaign) and not campaign.transactional_chosen_at:
         raise CampaignError(
             "nobody allowed to send transactional messages has confirmed this campaign's kind: "
             "an admin opens it and saves it again, or it is changed to newsletter"
@@ -282,7 +285,8 @@ def campaign_resume(*, campaign_id: int) -> Campaign:
             raise CampaignError("only a paused campaign can be resumed")
         _refuse_unconfirmed_transactional(campaign)
         campaign.status = CampaignStatus.SENDING
-        campaign.save(update_fields=["status"])
+        campaign.status_reason = ""
+        campaign.save(update_fields=["status", "status_reason"])
     transaction.on_commit(lambda: _queue_dispatch(campaign.pk))
     return campaign
 
@@ -322,11 +326,16 @@ def message_send_now(message: Message, *, acting_user=None) -> Message:
     """Save a single message a channel made and send it at once under the sending rule. A
     message to a number of no contact may be transactional only (nothing says it is subscribed);
     it is then recorded as skipped, never sent. Whoever chose transactional must be allowed to."""
-    if message.kind == MessageKind.TRANSACTIONAL and not may_choose_transactional(acting_user):
+    if (
+        message.kind == MessageKind.TRANSACTIONAL
+        and adapter(message.channel).transactional_skips_consent
+        and not may_choose_transactional(acting_user)
+    ):
         raise ValidationError(
             {"kind": "you may not send transactional messages (they skip the subscription and İYS checks)"}
         )
-    if message.contact_id is None and message.kind != MessageKind.TRANSACTIONAL:
+    skips_consent = message.kind == MessageKind.TRANSACTIONAL and adapter(message.channel).transactional_skips_consent
+    if message.contact_id is None and not skips_consent:
         message.status = MessageStatus.SKIPPED
         message.reason = NO_CONTACT
         message.done_at = timezone.now()

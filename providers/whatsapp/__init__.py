@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -67,6 +68,20 @@ class WhatsAppForm(forms.Form):
         required=False,
         initial=DEFAULT_RATE,
         help_text=_("Meta allows 80 per second per number by default (up to 1,000 after an upgrade)."),
+    )
+    price_marketing = forms.DecimalField(
+        label=_("Price per marketing message"), required=False, min_value=0, max_digits=10, decimal_places=5
+    )
+    price_utility = forms.DecimalField(
+        label=_("Price per utility message"), required=False, min_value=0, max_digits=10, decimal_places=5
+    )
+    price_authentication = forms.DecimalField(
+        label=_("Price per authentication message"),
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=5,
+        help_text=_("Meta's rate for your recipients' country, in your currency; used for the cost estimates."),
     )
     access_token = forms.CharField(
         label=_("Access token"),
@@ -135,6 +150,11 @@ class WhatsAppConnector(MessagingConnector):
     @property
     def rate_limit(self) -> float:
         return float(self.settings.get("rate_limit") or DEFAULT_RATE)
+
+    def price_for(self, category: str) -> Decimal | None:
+        """The price of one message of a template `category` (settings price_marketing, …)."""
+        value = self.settings.get(f"price_{category.lower()}")
+        return Decimal(str(value)) if value not in (None, "") else None
 
     @property
     def verify_token(self) -> str:
