@@ -19,9 +19,10 @@ from consent.models import MessageKind
 from consent.selectors import SENDABLE, Exclusion, exclusion_counts, sendable
 from contacts.phones import to_e164
 from messaging.channels import adapter, needs_confirmation
-from messaging.dispatch import NO_CONTACT, campaign_dispatcher_lease, messages_claim, messages_send_claimed
+from messaging.dispatch import campaign_dispatcher_lease, messages_claim
 from messaging.models import Audience, Campaign, CampaignStatus, Message, MessageStatus
 from messaging.selectors import audience_filter_problems, campaign_audience
+from messaging.sending import NO_CONTACT, messages_send_claimed
 from providers.base import MessagingConnector
 
 logger = logging.getLogger(__name__)

@@ -8,9 +8,10 @@ import pytest
 from channels_sms.services import message_send
 from consent.selectors import Exclusion
 from consent.services import ConsentInput, consent_apply
-from messaging.dispatch import campaign_dispatch, messages_claim, messages_send_claimed
+from messaging.dispatch import campaign_dispatch, messages_claim
 from messaging.models import Audience, Campaign, CampaignStatus, Message, MessageStatus
 from messaging.selectors import campaign_preview, campaign_statistics
+from messaging.sending import messages_send_claimed
 from messaging.services import (
     campaign_cancel,
     campaign_create,

@@ -91,7 +91,9 @@ def test_a_templates_life_ends_delivered_and_read(meta, account):
         attributes={"name": "Ayşe", "order_no": "#77"},
     )
     message = whatsapp_send(to="+905321110001", account=account, template=template)
-    assert message.status == "queued" and message.text == "Merhaba Ayşe, siparişiniz bugün yola çıktı."
+    # accepted (Meta's statuses may already have moved it on: they come over HTTP meanwhile)
+    assert message.status in ("queued", "sent", "delivered") and message.provider_id
+    assert message.text == "Merhaba Ayşe, siparişiniz bugün yola çıktı."
     sent = meta.accepted[message.provider_id]
     assert sent["key"] == message.key and sent["to"] == "905321110001"
     params = {c["type"]: c["parameters"] for c in sent["template"]["components"]}
@@ -158,7 +160,7 @@ def test_free_text_goes_only_inside_the_window(meta, account):
     assert outside.status == "failed" and "24 hours" in outside.reason and not meta.accepted
     meta.inbound_text("905321110003", "Siparişim nerede?")
     inside = whatsapp_send(to="+905321110003", account=account, text="Yolda!")
-    assert inside.status == "queued" and len(meta.accepted) == 1
+    assert inside.status in ("queued", "sent", "delivered") and len(meta.accepted) == 1
 
 
 def test_sync_brings_templates_made_at_meta_and_the_command_says_what_is_missing(meta, account, capsys):
