@@ -75,13 +75,13 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from channels_sms.models import Campaign, Message
-    from channels_sms.selectors import campaign_preview
-    from channels_sms.services import campaign_create, campaign_start
     from config.celery import app
     from consent.models import Consent
     from contacts.bulk import insert_rows
     from contacts.models import Contact
+    from messaging.models import Campaign, Message
+    from messaging.selectors import campaign_preview
+    from messaging.services import campaign_create, campaign_start
     from providers.models import ProviderAccount
     from providers.services import account_install
     from tests.fakes.infobip import FakeInfobip

@@ -3,8 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from channels_sms.models import Campaign
+from channels_sms.models import SmsCampaign, SmsTemplate
 from consent.models import MessageKind
+from messaging.channels import adapter
 from providers.base import Channel
 from providers.models import ProviderAccount
 
@@ -19,7 +20,7 @@ class CampaignForm(forms.ModelForm):
     )
 
     class Meta:
-        model = Campaign
+        model = SmsCampaign
         fields = [
             "name",
             "kind",
@@ -34,7 +35,7 @@ class CampaignForm(forms.ModelForm):
             "send_at",
         ]
 
-    acting_user = None  # set by the admin for the request (CampaignAdmin.get_form)
+    acting_user = None  # set by the admin for the request (CampaignAdminBase.get_form)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,6 +46,8 @@ class CampaignForm(forms.ModelForm):
             )
         if "account" in self.fields:  # absent once the campaign has started (read-only then)
             self.fields["account"].queryset = ProviderAccount.objects.filter(channel=Channel.SMS, is_active=True)
+        if "template" in self.fields:
+            self.fields["template"].queryset = SmsTemplate.objects.all()
         if "sender" in self.fields:
             self.fields["sender"].required = False
             self.fields["sender"].help_text = _(
@@ -54,7 +57,7 @@ class CampaignForm(forms.ModelForm):
     def clean(self):
         from django.core.exceptions import ValidationError
 
-        from channels_sms.services import campaign_authorise_kind, campaign_validate
+        from messaging.services import campaign_authorise_kind, campaign_validate
 
         cleaned = super().clean()
         campaign = self.instance
@@ -62,9 +65,7 @@ class CampaignForm(forms.ModelForm):
             if name in cleaned:
                 setattr(campaign, name, cleaned[name])
         if not campaign.sender and campaign.account_id:
-            campaign.sender = (
-                campaign.template.sender if campaign.template_id else ""
-            ) or campaign.account.settings.get("sender", "")
+            campaign.sender = adapter(Channel.SMS).default_sender(campaign)
             cleaned["sender"] = campaign.sender
         if campaign.account_id and "account" in self.fields:
             try:
@@ -87,7 +88,7 @@ class SendForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from channels_sms.services import may_choose_transactional
+        from messaging.services import may_choose_transactional
 
         if user is not None and not may_choose_transactional(user):  # a newsletter test goes through the rule
             self.fields["kind"].choices = [(MessageKind.NEWSLETTER, MessageKind.NEWSLETTER.label)]

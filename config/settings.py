@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "providers",
     "contacts",
     "consent",
+    "messaging",
     "channels_sms",
     "channels_whatsapp",
 ]
@@ -208,6 +209,7 @@ CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for nam
 CELERY_TASK_ROUTES = {
     "contacts.tasks.*": {"queue": "imports"},
     "consent.tasks.*": {"queue": "iys"},
+    "messaging.tasks.*": {"queue": "sending"},
     "channels_sms.tasks.*": {"queue": "sending"},
     "channels_whatsapp.tasks.*": {"queue": "sending"},
     "providers.tasks.process_webhook*": {"queue": "webhooks"},
@@ -238,14 +240,19 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
         "throttled batches) and, in Integrator mode, uploaded ONAYs until İYS confirms them.",
     },
     "SMS: start scheduled campaigns and recover stalled sends": {
-        "task": "channels_sms.tasks.sending_tick",
+        "task": "messaging.tasks.sending_tick",
         "every_seconds": 30,
         "description": "Starts campaigns whose send time has come and frees messages claimed by a worker that stopped.",
     },
     "SMS: poll delivery reports": {
-        "task": "channels_sms.tasks.poll_delivery_reports",
+        "task": "messaging.tasks.poll_delivery_reports",
         "every_seconds": 300,
         "description": "Asks providers without a delivery webhook (JetSMS, Netgsm) for the outcome of recent messages.",
+    },
+    "WhatsApp: sync templates": {
+        "task": "channels_whatsapp.tasks.sync_templates",
+        "every_seconds": 3600,
+        "description": "Mirrors every WhatsApp account's templates from Meta (Meta's webhook brings verdicts at once).",
     },
     "Connector connection tests": {
         "task": "providers.tasks.check_all_accounts",
@@ -258,7 +265,7 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
 DASHBOARD_FIGURES = [
     "contacts.selectors.dashboard_figures",
     "consent.selectors.dashboard_figures",
-    "channels_sms.selectors.dashboard_figures",
+    "channels_sms.dashboard.dashboard_figures",
     "providers.selectors.dashboard_figures",
     "config.health.system_figures",
 ]
@@ -341,7 +348,7 @@ if FILE_TRANSFER_MAX_LINE_BYTES < 4096 or FILE_TRANSFER_MAX_UPLOAD_BYTES < 1:
     )
 
 # Inlines on a contact's admin page, contributed by the apps that own them.
-CONTACT_ADMIN_INLINES = ["consent.admin.ConsentHistoryInline", "channels_sms.admin.ContactMessagesInline"]
+CONTACT_ADMIN_INLINES = ["consent.admin.ConsentHistoryInline", "messaging.admin.ContactMessagesInline"]
 
 # An İYS batch claimed by a worker that has not finished sending it for this long is sent again
 # (İYS answers H174 for what had gone through, which counts as confirmed).
@@ -378,4 +385,9 @@ SMS_PREPARE_CHUNK = env.int("SMS_PREPARE_CHUNK", default=50_000)
 SMS_CLAIM_TIMEOUT_SECONDS = env.int("SMS_CLAIM_TIMEOUT_SECONDS", default=120)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 # Webhook events (delivery reports, inbound messages) parsed by a connector go to these handlers.
-WEBHOOK_EVENT_HANDLERS = ["channels_sms.delivery.handle_webhook_events"]
+WEBHOOK_EVENT_HANDLERS = [
+    "messaging.delivery.handle_webhook_events",
+    "channels_whatsapp.services.handle_webhook_events",
+]
+# The channels the messaging core sends on: channel → its adapter (messaging.channels)
+MESSAGING_CHANNELS = {"sms": "channels_sms.channel.SmsChannel", "whatsapp": "channels_whatsapp.channel.WhatsAppChannel"}

@@ -185,15 +185,23 @@ class MessagingConnector(Connector):
     """A connector that sends messages. `max_batch`: messages per request. `idempotent`: the
     provider dedups on our key, so a batch whose outcome is unknown may be sent again.
     `polls_reports`: reports come from `poll_reports` (no webhook). `nli`: whether the provider
-    takes Turkish national language shift tables (providers.md §7.4)."""
+    takes Turkish national language shift tables (providers.md §7.4). `one_per_request`: the
+    provider takes one message a request (WhatsApp); the dispatcher then claims up to `max_batch`
+    and calls `send_each`, which gives each message its own outcome."""
 
     max_batch: int = 100
+    one_per_request: bool = False
     idempotent: bool = False
     polls_reports: bool = False
     has_webhook: bool = False
     nli: bool = False
 
     def send_batch(self, messages: list[OutboundMessage], *, webhook_url: str = "") -> list[SendResult]:
+        raise NotImplementedError
+
+    def send_each(self, messages: list[OutboundMessage]) -> list[SendResult | SendError]:
+        """One request per message (`one_per_request`): for each message in order, the provider's
+        answer, or the SendError that concerns this message alone."""
         raise NotImplementedError
 
     def parse_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookEvents:

@@ -11,14 +11,14 @@ MARKETER = "Marketer"
 ADMIN = "Admin"
 
 # Apps whose every model a marketer works with, except the models listed as credentials.
-MARKETER_APPS = ("contacts", "consent", "channels_sms", "channels_whatsapp")
+MARKETER_APPS = ("contacts", "consent", "messaging", "channels_sms", "channels_whatsapp")
 # Models (app_label.model) that hold or reveal credentials: admins only.
 CREDENTIAL_MODELS = {"providers.provideraccount"}
 # Models a marketer may read but not change.
-MARKETER_READ_ONLY: set[str] = {"consent.iyscursor", "consent.iysbackfill", "channels_sms.message"}
+MARKETER_READ_ONLY: set[str] = {"consent.iyscursor", "consent.iysbackfill", "messaging.message"}
 # Permissions (app_label.codename) an admin has and a marketer gets only when granted to the user:
 # choosing "transactional" skips the subscription and İYS checks.
-ADMIN_ONLY_PERMISSIONS = {"channels_sms.send_transactional"}
+ADMIN_ONLY_PERMISSIONS = {"messaging.send_transactional"}
 # Apps an admin manages besides the marketer's.
 ADMIN_APPS = MARKETER_APPS + ("providers", "auth", "django_celery_beat", "axes")
 

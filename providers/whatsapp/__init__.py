@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from functools import cached_property
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +34,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_VERSION = "v23.0"
 DEFAULT_RATE = 80  # messages per second per number (§6.8)
+SEND_CONCURRENCY = 16  # requests in flight per dispatcher
 PAGE_LIMIT = 100
 MAX_PAGES = 200  # a paging loop that never ends is Meta's bug, not a reason to hang a worker
 ACCEPTED = {"accepted", "held_for_quality_assessment", "paused", ""}
@@ -67,6 +71,20 @@ class WhatsAppForm(forms.Form):
         required=False,
         initial=DEFAULT_RATE,
         help_text=_("Meta allows 80 per second per number by default (up to 1,000 after an upgrade)."),
+    )
+    price_marketing = forms.DecimalField(
+        label=_("Price per marketing message"), required=False, min_value=0, max_digits=10, decimal_places=5
+    )
+    price_utility = forms.DecimalField(
+        label=_("Price per utility message"), required=False, min_value=0, max_digits=10, decimal_places=5
+    )
+    price_authentication = forms.DecimalField(
+        label=_("Price per authentication message"),
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=5,
+        help_text=_("Meta's rate for your recipients' country, in your currency; used for the cost estimates."),
     )
     access_token = forms.CharField(
         label=_("Access token"),
@@ -120,21 +138,31 @@ class WhatsAppConnector(MessagingConnector):
     channel = Channel.WHATSAPP
     config_form = WhatsAppForm
     secret_fields = ("access_token", "app_secret")
-    max_batch = 1  # Meta takes one message a request
+    # Meta takes one message a request: a dispatcher claims up to max_batch and sends them
+    # SEND_CONCURRENCY at a time over one pooled connection set (send_each)
+    max_batch = 50
+    one_per_request = True
     idempotent = False  # Meta has no idempotency key: a message that may have left is never sent again
     has_webhook = True
 
-    @property
+    @cached_property
     def graph(self) -> GraphClient:
+        """One client (one connection pool) per connector instance: keep-alive between sends."""
         return GraphClient(
             base_url=self.settings.get("base_url") or DEFAULT_BASE_URL,
             version=self.settings.get("api_version") or DEFAULT_VERSION,
             access_token=self.credentials.get("access_token", ""),
+            pool_size=SEND_CONCURRENCY,
         )
 
     @property
     def rate_limit(self) -> float:
         return float(self.settings.get("rate_limit") or DEFAULT_RATE)
+
+    def price_for(self, category: str) -> Decimal | None:
+        """The price of one message of a template `category` (settings price_marketing, …)."""
+        value = self.settings.get(f"price_{category.lower()}")
+        return Decimal(str(value)) if value not in (None, "") else None
 
     @property
     def verify_token(self) -> str:
@@ -300,10 +328,24 @@ class WhatsAppConnector(MessagingConnector):
             consent_refused=reading.consent_refused,
         )
 
+    def send_each(self, messages: list[OutboundMessage]) -> list[SendResult | WhatsAppSendError]:
+        """The dispatcher's interface: every message its own request, SEND_CONCURRENCY at once, and
+        its own outcome (a refusal of one never makes another look unsent)."""
+        if len(messages) <= 1:
+            return [self._outcome(m) for m in messages]
+        with ThreadPoolExecutor(max_workers=min(SEND_CONCURRENCY, len(messages))) as pool:
+            return list(pool.map(self._outcome, messages))
+
+    def _outcome(self, message: OutboundMessage) -> SendResult | WhatsAppSendError:
+        try:
+            return self.send(message)
+        except WhatsAppSendError as exc:
+            return exc
+
     def send_batch(self, messages: list[OutboundMessage], *, webhook_url: str = "") -> list[SendResult]:
-        """The dispatcher's interface. max_batch is 1, so a SendError always concerns one message.
-        Given more, once one was accepted a later error cannot be raised without making the accepted
-        ones look unsent; the messages not tried are then failed with the reason instead."""
+        """One after the other (the dispatcher uses send_each). Once one was accepted a later error
+        cannot be raised without making the accepted ones look unsent; the messages not tried are
+        then failed with the reason instead."""
         results: list[SendResult] = []
         for index, message in enumerate(messages):
             try:

@@ -39,10 +39,13 @@ class GraphUnreachable(Exception):
 
 
 class GraphClient:
-    def __init__(self, *, base_url: str, version: str, access_token: str):
+    def __init__(self, *, base_url: str, version: str, access_token: str, pool_size: int = 10):
         self.root = base_url.rstrip("/")
         self.version = version.strip("/")
         self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=pool_size)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
         self.session.headers.update(
             {"Authorization": f"Bearer {access_token}", "Accept": "application/json", "User-Agent": "consent-panel"}
         )

@@ -5,7 +5,7 @@ appear (issue 12)."""
 import pytest
 from django.core.management import call_command
 
-from channels_sms.models import Campaign
+from messaging.models import Campaign
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +53,7 @@ def test_no_page_of_the_panel_trips_the_content_security_policy(login, live_serv
         "/admin/contacts/filetransfer/add/",
         "/admin/consent/consent/",
         "/admin/consent/iysbackfill/",
-        "/admin/channels_sms/campaign/add/",
+        "/admin/channels_sms/smscampaign/add/",
         "/admin/providers/provideraccount/",
         "/admin/providers/provideraccount/add/",
         "/admin/providers/provideraccount/add/?connector=infobip",
@@ -62,7 +62,7 @@ def test_no_page_of_the_panel_trips_the_content_security_policy(login, live_serv
         "/admin/password_change/",
     ]
     if campaign:
-        paths.append(f"/admin/channels_sms/campaign/{campaign.pk}/change/")
+        paths.append(f"/admin/channels_sms/smscampaign/{campaign.pk}/change/")
     violations = {}
     for path in paths:
         response = page.goto(live_server.url + path)

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from channels_sms.models import Campaign, Message
+from messaging.models import Campaign, Message
 from providers.models import ProviderAccount
 from providers.services import account_install
 from tests.consent.factories import record_onay
@@ -22,7 +22,7 @@ def test_a_marketer_builds_previews_and_sends_a_campaign(client, marketer, conso
     ContactFactory(phone="+905320000002", phone_status="paused")
     client.force_login(marketer)
     response = client.post(
-        reverse("admin:channels_sms_campaign_add"),
+        reverse("admin:channels_sms_smscampaign_add"),
         {
             "name": "Kasım",
             "kind": "newsletter",
@@ -44,19 +44,19 @@ def test_a_marketer_builds_previews_and_sends_a_campaign(client, marketer, conso
     assert 'id="preview-sendable"><strong>1</strong>' in page and 'data-reason="paused">1<' in page
     assert "Merhaba Ayşe" in page and ("0.10" in page or "0,10" in page)  # sample text; 1 recipient × 1 segment × 0.1
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("admin:channels_sms_campaign_act", args=[campaign.pk, "start"]))
+        client.post(reverse("admin:channels_sms_smscampaign_act", args=[campaign.pk, "start"]))
     campaign.refresh_from_db()
     assert campaign.status == "done" and Message.objects.get().status == "delivered"
-    assert client.get(reverse("admin:channels_sms_campaign_change", args=[campaign.pk])).status_code == 200
-    history = client.get(reverse("admin:channels_sms_message_changelist"))
+    assert client.get(reverse("admin:channels_sms_smscampaign_change", args=[campaign.pk])).status_code == 200
+    history = client.get(reverse("admin:messaging_message_changelist"))
     assert history.status_code == 200 and "+905320000001" in history.content.decode()
-    assert client.get(reverse("admin:channels_sms_message_changelist") + "?q=0532 000 00 01").status_code == 200
+    assert client.get(reverse("admin:messaging_message_changelist") + "?q=0532 000 00 01").status_code == 200
 
 
 def test_the_campaign_form_explains_a_bad_sender(client, marketer, console):
     client.force_login(marketer)
     response = client.post(
-        reverse("admin:channels_sms_campaign_add"),
+        reverse("admin:channels_sms_smscampaign_add"),
         {
             "name": "x",
             "kind": "newsletter",

@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from channels_sms.models import Campaign, Message
 from consent.selectors import Exclusion
+from messaging.models import Campaign, Message
 from tests.consent.factories import record_onay
 from tests.contacts.factories import ContactFactory, ContactListFactory
 

@@ -7,12 +7,12 @@ import time
 import pytest
 import requests
 
-from channels_sms.delivery import messages_apply_reports
-from channels_sms.models import Message, MessageStatus
-from channels_sms.selectors import campaign_statistics, sms_received
-from channels_sms.services import campaign_create, campaign_start
 from consent.models import Consent, ConsentChange
 from contacts.models import Contact
+from messaging.delivery import messages_apply_reports
+from messaging.models import Message, MessageStatus
+from messaging.selectors import campaign_statistics, sms_received
+from messaging.services import campaign_create, campaign_start
 from providers.base import DeliveryReport
 from tests.consent.factories import record_onay
 from tests.contacts.factories import ContactFactory

@@ -13,7 +13,7 @@ from channels_sms.encoding import (
     count_segments,
     sender_problem,
 )
-from channels_sms.rendering import render, variables
+from messaging.rendering import render, variables
 
 VECTOR = "Mesaj gönderimi yapmadan önce önizleme seçeneğini kullanmanız doğru karar vermenize yardımcı olur."
 

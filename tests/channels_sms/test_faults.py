@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from channels_sms.dispatch import campaign_dispatcher_lease
-from channels_sms.models import Campaign, CampaignStatus, Message, MessageStatus
-from channels_sms.services import campaign_create, campaign_start
-from channels_sms.tasks import sending_tick
 from contacts.models import Contact
+from messaging.dispatch import campaign_dispatcher_lease
+from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
+from messaging.services import campaign_create, campaign_start
+from messaging.tasks import sending_tick
 from providers.services import account_install
 
 

@@ -5,18 +5,19 @@ import json
 
 import pytest
 
-from channels_sms.dispatch import campaign_dispatch, messages_claim, messages_send_claimed
-from channels_sms.models import Audience, Campaign, CampaignStatus, Message, MessageStatus
-from channels_sms.selectors import campaign_preview, campaign_statistics
-from channels_sms.services import (
+from channels_sms.services import message_send
+from consent.selectors import Exclusion
+from consent.services import ConsentInput, consent_apply
+from messaging.dispatch import campaign_dispatch, messages_claim
+from messaging.models import Audience, Campaign, CampaignStatus, Message, MessageStatus
+from messaging.selectors import campaign_preview, campaign_statistics
+from messaging.sending import messages_send_claimed
+from messaging.services import (
     campaign_cancel,
     campaign_create,
     campaign_prepare,
     campaign_start,
-    message_send,
 )
-from consent.selectors import Exclusion
-from consent.services import ConsentInput, consent_apply
 from tests.consent.factories import MAY_FIRST, record_onay
 from tests.contacts.factories import ContactFactory, ContactListFactory
 
@@ -104,7 +105,7 @@ def test_a_ret_arriving_mid_campaign_stops_the_rest(infobip, infobip_account, iy
     campaign_start(campaign_id=campaign.pk)  # on_commit not run: we make the rows and dispatch by hand
     assert campaign_prepare(campaign_id=campaign.pk) and Message.objects.count() == 4
     claim = messages_claim(campaign_id=campaign.pk, limit=2)
-    messages_send_claimed(claim=claim, account=infobip_account, body=campaign.body)
+    messages_send_claimed(claim=claim, account=infobip_account, content=campaign.body)
     late = contacts[3]
     consent_apply(
         changes=[
@@ -186,7 +187,7 @@ def test_a_scheduled_campaign_waits_for_its_time(infobip_account):
 
     from django.utils import timezone
 
-    from channels_sms.services import campaigns_start_due
+    from messaging.services import campaigns_start_due
 
     ContactFactory(phone="+905320000001")
     later = timezone.now() + timedelta(hours=2)

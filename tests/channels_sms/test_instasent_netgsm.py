@@ -7,12 +7,12 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from channels_sms.dispatch import campaign_dispatch
-from channels_sms.models import Message, MessageStatus
-from channels_sms.polling import poll_reports
-from channels_sms.services import campaign_create, campaign_start
 from consent.models import Consent, ConsentChange
 from contacts.models import Contact
+from messaging.dispatch import campaign_dispatch
+from messaging.models import Message, MessageStatus
+from messaging.polling import poll_reports
+from messaging.services import campaign_create, campaign_start
 from providers.services import account_check, account_install
 from tests.consent.factories import record_onay
 from tests.contacts.factories import ContactFactory

@@ -4,10 +4,10 @@ import pytest
 from defusedxml import ElementTree as SafeET
 from django.utils import timezone
 
-from channels_sms.dispatch import campaign_dispatch
-from channels_sms.models import Campaign, Message, MessageStatus
-from channels_sms.polling import poll_reports
-from channels_sms.services import campaign_create, campaign_start
+from messaging.dispatch import campaign_dispatch
+from messaging.models import Campaign, Message, MessageStatus
+from messaging.polling import poll_reports
+from messaging.services import campaign_create, campaign_start
 from providers.services import account_check, account_install
 from tests.consent.factories import record_onay
 from tests.contacts.factories import ContactFactory

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from channels_sms.models import Campaign, Message
-from channels_sms.services import campaign_create, campaign_start
 from consent.models import Consent, ConsentChange
 from contacts.models import Contact
+from messaging.models import Campaign, Message
+from messaging.services import campaign_create, campaign_start
 from providers.services import account_install
 from tests.consent.test_sending_rule import contact_state, make, oracle
 

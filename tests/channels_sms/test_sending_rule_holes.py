@@ -13,9 +13,12 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from channels_sms.delivery import messages_apply_reports
-from channels_sms.models import Audience, Campaign, CampaignStatus, Message, MessageStatus, message_key
-from channels_sms.services import (
+from channels_sms.services import message_send
+from consent.models import Consent, ConsentChange
+from contacts.models import Contact, ContactList, ContactListMembership, PhoneStatus
+from messaging.delivery import messages_apply_reports
+from messaging.models import Audience, Campaign, CampaignStatus, Message, MessageStatus, message_key
+from messaging.services import (
     CampaignError,
     campaign_create,
     campaign_pause,
@@ -23,10 +26,7 @@ from channels_sms.services import (
     campaign_resume,
     campaign_start,
     campaign_validate,
-    message_send,
 )
-from consent.models import Consent, ConsentChange
-from contacts.models import Contact, ContactList, ContactListMembership, PhoneStatus
 from providers.base import DeliveryReport
 from providers.roles import ADMIN, MARKETER
 from providers.services import account_install
@@ -104,7 +104,7 @@ def test_no_deleted_contact_is_ever_sent_to_whatever_is_deleted(
     for contact, gone in zip(contacts, deleted, strict=True):
         if gone:
             contact.delete()
-    from channels_sms.dispatch import campaign_dispatch
+    from messaging.dispatch import campaign_dispatch
 
     campaign_dispatch(campaign_id=campaign.pk)
     alive = {c.phone[1:] for c, gone in zip(contacts, deleted, strict=True) if not gone}
@@ -175,7 +175,7 @@ def _form_data(account, **overrides):
 
 def test_a_marketer_cannot_choose_transactional(client, marketer, infobip_account):
     client.force_login(marketer)
-    response = client.post(reverse("admin:channels_sms_campaign_add"), _form_data(infobip_account))
+    response = client.post(reverse("admin:channels_sms_smscampaign_add"), _form_data(infobip_account))
     assert response.status_code == 200
     assert "you may not send transactional messages" in response.content.decode()
     assert not Campaign.objects.exists()
@@ -186,7 +186,9 @@ def test_a_marketer_cannot_choose_transactional(client, marketer, infobip_accoun
             to="+905321112233", text="BIG SALE", kind="transactional", account=infobip_account, acting_user=marketer
         )
     # a newsletter is the marketer's to make
-    response = client.post(reverse("admin:channels_sms_campaign_add"), _form_data(infobip_account, kind="newsletter"))
+    response = client.post(
+        reverse("admin:channels_sms_smscampaign_add"), _form_data(infobip_account, kind="newsletter")
+    )
     assert response.status_code == 302
 
 
@@ -194,7 +196,7 @@ def test_an_admin_choosing_transactional_is_recorded_on_the_campaign_its_history
     client, panel_admin, infobip_account
 ):
     client.force_login(panel_admin)
-    response = client.post(reverse("admin:channels_sms_campaign_add"), _form_data(infobip_account))
+    response = client.post(reverse("admin:channels_sms_smscampaign_add"), _form_data(infobip_account))
     assert response.status_code == 302, response.content.decode()[:2000]
     campaign = Campaign.objects.get()
     assert campaign.transactional_chosen_by == panel_admin
@@ -202,7 +204,9 @@ def test_an_admin_choosing_transactional_is_recorded_on_the_campaign_its_history
     assert campaign.transactional_chosen_at is not None
     assert LogEntry.objects.filter(object_id=str(campaign.pk), change_message__contains="transactional").exists()
     client.cookies.load({"django_language": "en"})
-    preview = client.get(reverse("admin:channels_sms_campaign_preview", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    preview = client.get(
+        reverse("admin:channels_sms_smscampaign_preview", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert "subscription and İYS are not checked" in preview.content.decode()
     assert panel_admin.username in preview.content.decode()
 
@@ -210,7 +214,7 @@ def test_an_admin_choosing_transactional_is_recorded_on_the_campaign_its_history
 def test_a_marketer_granted_the_permission_may_choose_it(client, marketer, infobip_account):
     marketer.user_permissions.add(Permission.objects.get(codename="send_transactional"))
     client.force_login(marketer)
-    response = client.post(reverse("admin:channels_sms_campaign_add"), _form_data(infobip_account))
+    response = client.post(reverse("admin:channels_sms_smscampaign_add"), _form_data(infobip_account))
     assert response.status_code == 302
     assert Campaign.objects.get().transactional_chosen_by_name == "marketer"
 
@@ -220,7 +224,7 @@ def test_a_marketer_cannot_rewrite_an_admins_transactional_campaign(client, mark
         name="otp", kind="transactional", account=infobip_account, text="Kodunuz {{code}}", acting_user=panel_admin
     )
     client.force_login(marketer)
-    url = reverse("admin:channels_sms_campaign_change", args=[campaign.pk])
+    url = reverse("admin:channels_sms_smscampaign_change", args=[campaign.pk])
     response = client.post(url, _form_data(infobip_account, name="otp", text="BIG SALE"))
     assert response.status_code == 200
     assert Campaign.objects.get(pk=campaign.pk).text == "Kodunuz {{code}}"
@@ -236,7 +240,7 @@ def test_a_transactional_campaign_nobody_allowed_confirmed_does_not_start(infobi
 def test_the_marketers_test_send_offers_newsletter_only(client, marketer, infobip_account):
     campaign = campaign_create(name="n", kind="newsletter", account=infobip_account, text="x")
     client.force_login(marketer)
-    page = client.get(reverse("admin:channels_sms_campaign_preview", args=[campaign.pk])).content.decode()
+    page = client.get(reverse("admin:channels_sms_smscampaign_preview", args=[campaign.pk])).content.decode()
     assert 'value="newsletter"' in page and 'value="transactional"' not in page
 
 
@@ -315,7 +319,7 @@ def test_the_filter_refuses_any_other_operator_in_words(infobip_account, spec, w
 def test_the_filter_form_shows_the_problem_instead_of_a_500(client, panel_admin, infobip_account):
     client.force_login(panel_admin)
     data = _form_data(infobip_account, kind="newsletter", audience="filter", audience_filter='{"city__contains": "x"}')
-    response = client.post(reverse("admin:channels_sms_campaign_add"), data)
+    response = client.post(reverse("admin:channels_sms_smscampaign_add"), data)
     assert response.status_code == 200
     assert "not a field or attribute name" in response.content.decode()
 
@@ -324,7 +328,7 @@ def test_a_valid_filter_selects_by_fields_attributes_and_lists(infobip_account):
     izmir = Contact.objects.create(phone="+905320000001", attributes={"city": "İzmir", "age": 30, "vip": True})
     Contact.objects.create(phone="+905320000002", attributes={"city": "Ankara", "age": 30})
     Contact.objects.create(phone="+905320000003", attributes={"city": "İzmir", "age": 41}, phone_status="bounced")
-    from channels_sms.selectors import campaign_audience
+    from messaging.selectors import campaign_audience
 
     def audience(spec):
         campaign = Campaign(audience=Audience.FILTER, audience_filter=spec)
@@ -341,7 +345,7 @@ def test_a_list_audience_is_untouched(infobip_account):
     contact = Contact.objects.create(phone="+905320000009")
     ContactListMembership.objects.create(contact_list=contact_list, contact=contact)
     campaign = Campaign(audience=Audience.LIST, contact_list=contact_list)
-    from channels_sms.selectors import campaign_audience
+    from messaging.selectors import campaign_audience
 
     assert list(campaign_audience(campaign)) == [contact]
 
@@ -353,7 +357,7 @@ def test_a_marketer_saving_an_unconfirmed_transactional_campaign_confirms_nothin
     campaign = campaign_create(name="legacy", kind="newsletter", account=infobip_account, text="BIG SALE")
     Campaign.objects.filter(pk=campaign.pk).update(kind="transactional", status=CampaignStatus.SCHEDULED)
     client.force_login(marketer)
-    response = client.post(reverse("admin:channels_sms_campaign_change", args=[campaign.pk]), {})
+    response = client.post(reverse("admin:channels_sms_smscampaign_change", args=[campaign.pk]), {})
     assert response.status_code in (200, 302)
     campaign.refresh_from_db()
     assert campaign.transactional_chosen_at is None and campaign.transactional_chosen_by_name == ""
@@ -396,7 +400,7 @@ def test_a_single_send_needs_an_sms_account(db):
 
 @pytest.mark.parametrize("operator", ["regex", "contains", "icontains", "startswith", "isnull", "has_key"])
 def test_a_one_key_filter_named_like_a_lookup_is_an_attribute_name(infobip_account, operator):
-    from channels_sms.selectors import campaign_audience
+    from messaging.selectors import campaign_audience
 
     odd = Contact.objects.create(phone="+905320000010", attributes={operator: "(a+)+$"})
     Contact.objects.create(phone="+905320000011", attributes={"city": "aaaaaaaaaaaaaaaaaaaaaaaa!"})

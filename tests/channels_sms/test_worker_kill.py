@@ -5,10 +5,10 @@ every number gets exactly one message, and no message row is lost."""
 import signal
 import time
 
-from channels_sms.dispatch import messages_free_stale_claims
-from channels_sms.models import Campaign, CampaignStatus, Message, MessageStatus
-from channels_sms.services import campaign_create, campaign_start
 from contacts.models import Contact
+from messaging.dispatch import messages_free_stale_claims
+from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
+from messaging.services import campaign_create, campaign_start
 from providers.services import account_install
 
 
@@ -38,7 +38,7 @@ def test_a_worker_killed_mid_campaign_neither_loses_nor_duplicates(real_celery, 
     time.sleep(2.1)
     settings.SMS_CLAIM_TIMEOUT_SECONDS = 2
     messages_free_stale_claims()  # what beat's sending_tick does every 30 s
-    from channels_sms.tasks import dispatch_campaign
+    from messaging.tasks import dispatch_campaign
 
     dispatch_campaign.delay(campaign.pk)
     deadline = time.monotonic() + 90

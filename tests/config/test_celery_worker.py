@@ -35,5 +35,5 @@ def test_tasks_are_routed_by_purpose():
     assert router.route({}, "providers.tasks.check_account")["queue"].name == "default"
     assert router.route({}, "contacts.tasks.process_file_transfer")["queue"].name == "imports"
     assert router.route({}, "consent.tasks.push_pending")["queue"].name == "iys"
-    assert router.route({}, "channels_sms.tasks.dispatch_batch")["queue"].name == "sending"
+    assert router.route({}, "messaging.tasks.dispatch_batch")["queue"].name == "sending"
     assert router.route({}, "providers.tasks.process_webhook")["queue"].name == "webhooks"

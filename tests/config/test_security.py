@@ -129,7 +129,16 @@ HANDLER_ATTRIBUTE = re.compile(r"\son[a-z]+\s*=", re.I)
 
 
 def project_sources():
-    for folder in ("templates", "contacts", "consent", "channels_sms", "channels_whatsapp", "providers", "config"):
+    for folder in (
+        "templates",
+        "contacts",
+        "consent",
+        "messaging",
+        "channels_sms",
+        "channels_whatsapp",
+        "providers",
+        "config",
+    ):
         for path in (ROOT / folder).rglob("*"):
             if path.suffix in (".html", ".py") and "migrations" not in path.parts:
                 yield path

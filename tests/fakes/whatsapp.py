@@ -140,7 +140,8 @@ class FakeWhatsApp(_QuickServer):
         self.repeat = False  # post each status twice
         self.status_batch = 5  # statuses per webhook POST
         self.hold_statuses = False  # keep statuses until set back to False (one batch, e.g. to shuffle)
-        self.response_delay = 0.0
+        self.response_delay = 0.0  # before the answer (the message is recorded when the delay ends)
+        self.in_flight = 0  # requests taken and not yet answered
         self.posted: list[dict] = []  # webhooks the callback took: {"body", "signature"}
         self.post_failures = 0
         self._random = random.Random(13)
@@ -553,9 +554,15 @@ class FakeWhatsApp(_QuickServer):
                     body = json.loads(raw) if raw else {}
                 except ValueError:
                     return self._reply(400, _error(100, "Invalid parameter", "the body is not JSON"))
-                if fake.response_delay:
-                    time.sleep(fake.response_delay)
-                answer = fake._dispatch(method, version, parts, query, body if isinstance(body, dict) else {})
+                with fake._lock:
+                    fake.in_flight += 1
+                try:
+                    if fake.response_delay:
+                        time.sleep(fake.response_delay)
+                    answer = fake._dispatch(method, version, parts, query, body if isinstance(body, dict) else {})
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
                 self._reply(*answer)
 
             def do_GET(self):

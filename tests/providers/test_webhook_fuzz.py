@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from channels_sms.models import Message, MessageStatus
 from consent.models import Consent, ConsentChange
 from contacts.models import Contact
+from messaging.models import Message, MessageStatus
 from providers.registry import CONNECTORS, connector_class
 from providers.services import account_install
 

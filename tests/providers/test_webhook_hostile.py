@@ -9,10 +9,10 @@ import logging
 
 import pytest
 
-from channels_sms.models import Message, MessageStatus
 from consent.models import Consent, ConsentChange
 from consent.services import consent_opt_out_by_reply
 from contacts.parsers import Rejection
+from messaging.models import Message, MessageStatus
 from providers.services import account_install
 from tests.contacts.factories import ContactFactory
 

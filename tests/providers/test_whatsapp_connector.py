@@ -95,7 +95,7 @@ def test_whatsapp_connector_is_registered_on_the_whatsapp_channel():
     cls = connector_class("whatsapp")
     assert cls is WhatsAppConnector
     assert cls.channel == "whatsapp"
-    assert not cls.idempotent and cls.max_batch == 1
+    assert not cls.idempotent and cls.one_per_request  # Meta takes one message a request, no idempotency key
     assert set(cls.secret_fields) == {"access_token", "app_secret"}
 
 
@@ -607,3 +607,32 @@ def test_template_calls_with_a_bad_token_are_an_account_problem(fake):
     with pytest.raises(WhatsAppSendError) as caught:
         make_connector(fake, access_token="nope").templates_list()
     assert caught.value.account_problem and caught.value.permanent and "listing templates" in str(caught.value)
+
+
+def test_send_each_gives_every_message_its_own_outcome(fake, connector):
+    """Several requests at once: a refusal (131056 for one recipient, a template error for another)
+    concerns that message only; the others are accepted."""
+    from providers.base import OutboundMessage, SendResult
+    from providers.whatsapp.errors import WhatsAppSendError
+
+    fake.add_template("hello", components=[{"type": "BODY", "text": "Merhaba"}])
+    numbers = [f"9053200{i:05d}" for i in range(20)] + ["905320000056"]
+    messages = [
+        OutboundMessage(key=f"k-{i}", to=f"+{n}", text="", sender="", commercial=True, template_name="hello",
+                        template_language="tr")
+        for i, n in enumerate(numbers)
+    ]  # fmt: skip
+    messages.append(
+        OutboundMessage(key="k-x", to="+905320000777", text="", sender="", commercial=True, template_name="nope",
+                        template_language="tr")
+    )  # fmt: skip
+    outcomes = connector.send_each(messages)
+    assert len(outcomes) == len(messages)
+    assert all(isinstance(o, SendResult) and o.status == "queued" for o in outcomes[:20])
+    assert isinstance(outcomes[20], WhatsAppSendError) and outcomes[20].per_recipient
+    assert (
+        isinstance(outcomes[21], SendResult)
+        and outcomes[21].status == "rejected"
+        and "132001" in outcomes[21].raw_status
+    )
+    assert sorted(fake.recipients()) == sorted(numbers[:20])

@@ -4,9 +4,9 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from channels_sms.management.commands.send_campaign import errors_text
-from channels_sms.selectors import NoAccount, sms_account
 from channels_sms.services import message_send
+from messaging.management.commands.send_campaign import errors_text
+from messaging.selectors import NoAccount, sms_account
 
 
 class Command(BaseCommand):

@@ -2,11 +2,11 @@
 a conditional UPDATE, check the sending rule again for the claimed rows (a contact deleted or
 excluded since the row was made is skipped), wait for the account's rate limit, mark the batch
 handed over, send it with each message's id as the provider's idempotency key, and record the
-answer through channels_sms.delivery. A worker killed at any moment leaves its batch claimed; after
+answer through messaging.delivery. A worker killed at any moment leaves its batch claimed; after
 SMS_CLAIM_TIMEOUT_SECONDS the batch is freed: sent again where the provider dedups on our id (or
 where it never left), otherwise marked failed as "outcome unknown" rather than risk a duplicate.
 Each sending campaign holds a dispatcher lease in the shared cache, so beat can replace dispatch
-tasks that were lost (channels_sms.tasks.sending_tick)."""
+tasks that were lost (messaging.tasks.sending_tick)."""
 
 from __future__ import annotations
 
@@ -21,15 +21,11 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from channels_sms.delivery import messages_update, stale_claims
-from channels_sms.encoding import count_segments, normalise, profile_for
-from channels_sms.models import Campaign, CampaignStatus, Message, MessageStatus, message_key
-from channels_sms.rendering import contact_values, render
-from consent.models import MessageKind, RecipientType
-from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions
-from contacts.models import Contact
-from providers import ratelimit
-from providers.base import MessagingConnector, OutboundMessage, SendError
+from messaging.channels import adapter
+from messaging.delivery import messages_update, stale_claims
+from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
+from messaging.sending import messages_send_claimed
+from providers.base import MessagingConnector
 from providers.models import ProviderAccount
 
 logger = logging.getLogger(__name__)
@@ -58,7 +54,8 @@ def campaign_dispatch(*, campaign_id: int, budget_seconds: float | None = None) 
             if _finish_if_done(campaign_id):
                 return DispatchOutcome(sent=total, done=True)
             return DispatchOutcome(sent=total, wait=_next_wait(campaign_id))
-        total += messages_send_claimed(claim=claim, account=campaign.account, body=campaign.body)
+        content = adapter(campaign.channel).campaign_content(campaign)
+        total += messages_send_claimed(claim=claim, account=campaign.account, content=content)
     return DispatchOutcome(sent=total)
 
 
@@ -189,143 +186,3 @@ def messages_free_stale_claims(*, campaign_id: int | None = None) -> int:
     if freed:
         logger.warning("freed %d message(s) claimed by a worker that stopped", freed)
     return freed
-
-
-def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, body: str | None = None) -> int:
-    """Send the messages held by `claim`: the sending rule again, variables, rate limit, the
-    provider call, and the answer recorded. Returns how many the provider accepted."""
-    connector: MessagingConnector = account.connector_instance()
-    rows = list(
-        Message.objects.filter(claim=claim).values(
-            "pk", "contact_id", "addressed_contact_id", "kind", "channel", "to", "sender", "text", "attempts"
-        )
-    )
-    if not rows:
-        return 0
-    now = timezone.now()
-    updates: dict[int, dict] = {}
-    by_kind: dict[tuple, list[int]] = {}
-    for row in rows:
-        if row["contact_id"]:
-            by_kind.setdefault((row["kind"], row["channel"]), []).append(row["contact_id"])
-    contacts: dict[int, dict] = {}
-    for (kind, channel), contact_ids in by_kind.items():
-        for values in audience_with_exclusions(
-            Contact.objects.filter(pk__any_of=contact_ids), kind=kind, channel=channel
-        ).values("pk", "exclusion", "phone", "email", "external_id", "whatsapp_number", "attributes"):
-            contacts[values.pop("pk")] = values
-    labels = dict(Exclusion.choices)
-    profile = profile_for(connector)
-    outbound: list[OutboundMessage] = []
-    for row in rows:
-        contact = contacts.get(row["contact_id"]) if row["contact_id"] else None
-        if (row["addressed_contact_id"] or row["contact_id"]) and contact is None:
-            # made for a contact that is gone (its key was set to NULL): never sent, never unchecked
-            updates[row["pk"]] = _release(MessageStatus.SKIPPED, CONTACT_DELETED)
-            continue
-        if contact is None and row["kind"] != MessageKind.TRANSACTIONAL:
-            # an alert or single send to a number of no contact: nothing says it is subscribed
-            updates[row["pk"]] = _release(MessageStatus.SKIPPED, NO_CONTACT)
-            continue
-        if contact is not None and contact["exclusion"] != SENDABLE:
-            # the sending rule, checked again at send time: a RET or a bounce that arrived mid-campaign
-            updates[row["pk"]] = _release(
-                MessageStatus.SKIPPED, str(labels.get(contact["exclusion"], contact["exclusion"]))
-            )
-            continue
-        template = body if body is not None else row["text"]
-        values = contact_values(**_values(contact)) if contact else contact_values()
-        text = normalise(render(template, values)[0])
-        if not text.strip():
-            updates[row["pk"]] = _release(MessageStatus.FAILED, "the text is empty once its variables are filled in")
-            continue
-        to = contact["phone"] if contact else row["to"]
-        segmentation = count_segments(text, profile=profile)
-        updates[row["pk"]] = {
-            "text": text,
-            "to": to,
-            "segments": segmentation.segments,
-            "encoding": segmentation.encoding,
-        }
-        outbound.append(
-            OutboundMessage(
-                key=message_key(row["pk"]),
-                to=to,
-                text=text,
-                sender=row["sender"],
-                commercial=row["kind"] == MessageKind.NEWSLETTER,
-                recipient_type=RecipientType.BIREYSEL,
-            )
-        )
-    if outbound:
-        ratelimit.wait_for(f"account:{account.pk}", count=len(outbound), rate=connector.rate_limit)
-        ids = [int(m.key.rpartition("-")[2]) for m in outbound]
-        if not connector.idempotent:  # a stopped worker's batch is then never sent twice (stale claims)
-            Message.objects.filter(pk__any_of=ids, claim=claim).update(handed_at=timezone.now())
-        attempts = {row["pk"]: row["attempts"] for row in rows}
-        try:
-            results = connector.send_batch(outbound, webhook_url=account.webhook_url if connector.has_webhook else "")
-        except SendError as exc:
-            _record_send_error(exc, ids, attempts, connector, updates)
-        else:
-            for result in results:
-                pk = int(result.key.rpartition("-")[2])
-                change = updates[pk]
-                change.update(
-                    status=result.status,
-                    raw_status=result.raw_status[:120],
-                    reason=result.error[:255],
-                    provider_id=result.provider_id,
-                    sent_at=now,
-                    claim=None,
-                    claimed_at=None,
-                    attempts=attempts[pk] + 1,
-                )
-                if result.segments:
-                    change["segments"] = result.segments
-            if any(r.consent_refused for r in results):
-                from consent.services import consent_refused_by_provider
-
-                refused = {r.key for r in results if r.consent_refused}
-                consent_refused_by_provider(
-                    recipients=sorted({m.to for m in outbound if m.key in refused}),
-                    origin_ref=f"provider account {account.pk}",
-                )
-    messages_update(updates)
-    return sum(1 for change in updates.values() if change.get("sent_at"))
-
-
-CONTACT_DELETED = "the contact was deleted"
-NO_CONTACT = "the number belongs to no contact, so nothing says it is subscribed (newsletters need it)"
-
-
-def _values(contact: dict) -> dict:
-    return {f: contact.get(f) for f in ("external_id", "email", "phone", "whatsapp_number", "attributes")}
-
-
-def _release(status: str, reason: str) -> dict:
-    return {"status": status, "reason": reason[:255], "claim": None, "claimed_at": None}
-
-
-def _record_send_error(exc: SendError, ids: list[int], attempts: dict[int, int], connector, updates) -> None:
-    now = timezone.now()
-    for pk in ids:
-        tries = attempts[pk] + 1
-        if exc.permanent:
-            change = _release(exc.status or MessageStatus.REJECTED, str(exc))
-        elif exc.maybe_sent and not connector.idempotent:
-            change = _release(MessageStatus.FAILED, f"{exc}; the provider may have sent it, so it is not resent")
-        elif tries >= settings.SMS_MAX_ATTEMPTS:
-            change = _release(MessageStatus.FAILED, f"{exc} (gave up after {tries} attempts)")
-        else:
-            backoff = exc.retry_after if exc.retry_after is not None else min(300, 2**tries)
-            change = {
-                "claim": None,
-                "claimed_at": None,
-                "next_attempt_at": now + timedelta(seconds=backoff),
-                "reason": str(exc)[:255],
-            }
-        change["attempts"] = tries
-        change["raw_status"] = exc.code
-        updates[pk].update(change)
-    logger.warning("send of %d message(s) failed: %s (permanent=%s)", len(ids), exc, exc.permanent)

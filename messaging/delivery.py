@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from channels_sms.models import Message, MessageStatus, message_pk
 from contacts.bulk import update_rows
-from providers.base import Channel, DeliveryReport, WebhookEvents
+from messaging.channels import adapter
+from messaging.models import Message, MessageStatus, message_pk
+from providers.base import DeliveryReport, WebhookEvents
 from providers.models import ProviderAccount
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ FIELDS = [
     "claimed_at",
     "sent_at",
     "done_at",
+    "read_at",
     "updated_at",
 ]
 
@@ -83,7 +86,7 @@ def messages_update_moved(updates: dict[int, dict], *, only_if_moved: tuple[str,
         for row in Message.objects.select_for_update()
         .filter(pk__any_of=list(updates))
         .order_by("pk")
-        .values("id", "status", "done_at", "provider_id")
+        .values("id", "status", "done_at", "provider_id", "read_at")
     }
     groups: dict[tuple[str, ...], list[dict]] = {}
     moved: set[int] = set()
@@ -103,6 +106,8 @@ def messages_update_moved(updates: dict[int, dict], *, only_if_moved: tuple[str,
                 change.pop(field, None)  # they describe a status that did not apply
         if row["provider_id"] and change.get("provider_id") == "":
             change.pop("provider_id")
+        if row["read_at"] and "read_at" in change:
+            change.pop("read_at")  # read once: the first report of it keeps its time
         change["updated_at"] = now
         if unknown := set(change) - WRITABLE:
             raise ValueError(f"messages_update cannot write {sorted(unknown)}")
@@ -142,19 +147,21 @@ def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]
             change["price"] = report.price
         if report.done_at:
             change["done_at"] = report.done_at
+        if report.read_at:
+            change["read_at"] = report.read_at
         updates[pk] = change
     moved = messages_update_moved(updates, only_if_moved=("price", "segments"))
-    # a report that moves nothing (late, repeated, out of order) has no side effect either
+    # a report that moves nothing (late, repeated, out of order) has no side effect either; what a
+    # bounce or a consent refusal means is the channel's (a WhatsApp bounce is not the phone's)
     bounced = {known[pk] for pk in moved if by_pk[pk].bounce}
     refused = {known[pk] for pk in moved if by_pk[pk].consent_refused}
-    if bounced:
-        from contacts.services import contacts_mark_bounced
-
-        contacts_mark_bounced(phones=sorted(bounced))
-    if refused:
-        from consent.services import consent_refused_by_provider
-
-        consent_refused_by_provider(recipients=sorted(refused), origin_ref=f"provider account {account_id}")
+    if bounced or refused:
+        account = ProviderAccount.objects.get(pk=account_id)
+        via = adapter(account.channel)
+        if bounced:
+            via.recipients_bounced(recipients=sorted(bounced), account=account)
+        if refused:
+            via.consent_refused(recipients=sorted(refused), account=account)
     unknown = len(reports) - len(updates)
     if unknown:
         logger.info("account %s: %d delivery report(s) for unknown messages ignored", account_id, unknown)
@@ -162,49 +169,18 @@ def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]
 
 
 def handle_webhook_events(*, account_id: int, events: WebhookEvents) -> None:
-    """settings.WEBHOOK_EVENT_HANDLERS entry: reports update messages; an inbound STOP is an opt-out.
-    A sender that is not a valid phone number never reaches the consent ledger (logged, dropped)."""
-    from contacts.phones import to_e164
-
+    """settings.WEBHOOK_EVENT_HANDLERS entry: reports update messages; inbound messages are the
+    channel's (an SMS STOP is a RET, a WhatsApp STOP an opt-out of WhatsApp only)."""
     if events.reports:  # a key that is not one of our ids (message_pk: None) is matched by provider id
         messages_apply_reports(account_id=account_id, reports=events.reports)
-    channel = ProviderAccount.objects.filter(pk=account_id).values_list("channel", flat=True).first()
-    if channel == Channel.WHATSAPP:
-        _whatsapp_opt_outs(account_id, events)
+    if not events.inbound:
         return
-    if channel != Channel.SMS:
-        if events.inbound:
-            logger.warning("account %s: %d inbound message(s) of a non-messaging account ignored", account_id,
-                           len(events.inbound))  # fmt: skip
+    account = ProviderAccount.objects.filter(pk=account_id).first()
+    if account is None or account.channel not in settings.MESSAGING_CHANNELS:
+        logger.warning("account %s: %d inbound message(s) of a non-messaging account ignored", account_id,
+                       len(events.inbound))  # fmt: skip
         return
-    phones = set()
-    for message in events.inbound:
-        if not message.stop:
-            continue
-        phone = to_e164(message.sender, default_region=None)
-        if phone is None:
-            logger.warning(
-                "account %s: STOP reply from %r ignored: not a valid phone number", account_id, message.sender
-            )
-        else:
-            phones.add(phone)
-    stops = sorted(phones)
-    if stops:
-        from consent.services import consent_opt_out_by_reply
-
-        consent_opt_out_by_reply(recipients=stops, origin_ref=f"provider account {account_id}")
-
-
-def _whatsapp_opt_outs(account_id: int, events: WebhookEvents) -> None:
-    """A STOP on WhatsApp opts the number out of WhatsApp, never out of SMS (another channel)."""
-    from contacts.phones import to_e164
-    from contacts.services import contacts_whatsapp_opt_out
-
-    numbers = sorted({p for m in events.inbound if m.stop and (p := to_e164(m.sender, default_region=None))})
-    if numbers:
-        changed = contacts_whatsapp_opt_out(numbers=numbers, source=f"WhatsApp reply (provider account {account_id})")
-        logger.info("account %s: %d WhatsApp opt-out(s) from replies, %d contact(s) changed", account_id,
-                    len(numbers), changed)  # fmt: skip
+    adapter(account.channel).handle_inbound(account=account, inbound=events.inbound)
 
 
 def stale_claims(*, older_than) -> Q:

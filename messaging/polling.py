@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from channels_sms.delivery import messages_apply_reports
-from channels_sms.models import Message, MessageStatus, message_key
+from messaging.delivery import messages_apply_reports
+from messaging.models import Message, MessageStatus, message_key
 from providers.base import MessagingConnector, TransportError
 from providers.models import ProviderAccount
 

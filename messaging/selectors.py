@@ -1,5 +1,5 @@
-"""Read queries for campaigns and messages: audiences, the preview, statistics and the
-"SMS received" condition (product.md SMS channel)."""
+"""Read queries for campaigns and messages of every channel: audiences, the preview, statistics
+and the "SMS received" condition (product.md SMS channel)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ from django.utils.dateformat import format as date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from channels_sms.encoding import Segmentation, count_segments, profile_for
-from channels_sms.models import Audience, Campaign, Message, MessageStatus
-from channels_sms.rendering import contact_values, render
-from consent.models import MessageKind
 from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions, exclusion_counts
 from contacts.models import Contact
+from messaging.channels import MessageCost, adapter, needs_confirmation
+from messaging.models import Audience, Campaign, Message, MessageStatus
+from messaging.rendering import contact_values
 from providers.base import Channel
 
 FILTER_FIELDS = ("phone_status", "sms_subscription", "whatsapp_consent", "external_id", "email")
@@ -102,21 +101,20 @@ class Preview:
     sample_contact: Contact | None
     sample_text: str
     missing_variables: list[str]
-    segmentation: Segmentation
-    price_per_segment: Decimal | None
+    cost: MessageCost  # of one message: SMS segments, a WhatsApp message of its category
     alert_without_contact: bool = False
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # shown above the figures
 
     @property
-    def estimated_segments(self) -> int:
-        return self.sendable * self.segmentation.segments
+    def estimated_units(self) -> int:
+        return self.sendable * self.cost.units
 
     @property
     def estimated_cost(self) -> Decimal | None:
-        if self.price_per_segment is None:
+        if self.cost.unit_price is None:
             return None
-        return (self.price_per_segment * self.estimated_segments).quantize(Decimal("0.01"))
+        return (self.cost.unit_price * self.estimated_units).quantize(Decimal("0.01"))
 
 
 def campaign_preview(campaign: Campaign) -> Preview:
@@ -141,7 +139,7 @@ def campaign_preview(campaign: Campaign) -> Preview:
         if sample
         else {}
     )
-    text, missing = render(campaign.body, values)
+    text, missing = adapter(campaign.channel).preview_text(campaign, values)
     preview = Preview(
         audience=audience,
         sendable=sendable,
@@ -149,8 +147,7 @@ def campaign_preview(campaign: Campaign) -> Preview:
         sample_contact=sample,
         sample_text=text,
         missing_variables=missing,
-        segmentation=count_segments(text, profile=profile_for(connector)),
-        price_per_segment=connector.price_per_segment,
+        cost=adapter(campaign.channel).message_cost(connector=connector, campaign=campaign, text=text),
     )
     if campaign.audience == Audience.ALERT and audience == 0:
         preview.alert_without_contact = True
@@ -163,8 +160,10 @@ def campaign_preview(campaign: Campaign) -> Preview:
         preview.notes.append(_("No value and no default for: %(names)s") % {"names": ", ".join(missing)})
     if campaign.audience == Audience.FILTER and (problem := audience_filter_problems(campaign.audience_filter)):
         preview.notes.append(_("The filter cannot be used, so nobody is selected: %(problem)s") % {"problem": problem})
-    if campaign.kind == MessageKind.TRANSACTIONAL:
+    if needs_confirmation(campaign):
         preview.warnings.append(transactional_note(campaign))
+    if campaign.status_reason:
+        preview.warnings.append(_("Sending stopped by itself: %(reason)s") % {"reason": campaign.status_reason})
     return preview
 
 
@@ -186,6 +185,7 @@ class Statistics:
     by_status: dict[str, int]
     segments: int
     cost: Decimal | None
+    read: int = 0  # WhatsApp: delivered and opened (read_at)
 
     def count(self, *statuses: str) -> int:
         return sum(self.by_status.get(s, 0) for s in statuses)
@@ -209,6 +209,11 @@ class Statistics:
         decided = self.count(MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.EXPIRED)
         return None if not decided else self.delivered / decided
 
+    @property
+    def read_rate(self) -> float | None:
+        """Read among delivered (WhatsApp sends read receipts; SMS has none)."""
+        return None if not self.delivered else self.read / self.delivered
+
 
 SENT_OR_LATER = (
     MessageStatus.QUEUED,
@@ -228,7 +233,8 @@ def message_statistics(messages: QuerySet[Message]) -> Statistics:
             segments += seg or 0
         if price is not None:
             cost = (cost or Decimal(0)) + price
-    return Statistics(total=sum(by_status.values()), by_status=by_status, segments=segments, cost=cost)
+    read = messages.filter(read_at__isnull=False).order_by().count() if by_status.get(MessageStatus.DELIVERED) else 0
+    return Statistics(total=sum(by_status.values()), by_status=by_status, segments=segments, cost=cost, read=read)
 
 
 def campaign_statistics(campaign: Campaign) -> Statistics:
@@ -277,40 +283,33 @@ def sms_received(
 
 
 class NoAccount(LookupError):
-    """No single active SMS account matches; the message says what to do."""
+    """No single active account of the channel matches; the message says what to do."""
 
 
-def sms_account(name: str | None = None):
-    """The active SMS account called `name`, or the only active one when no name is given."""
+INSTALL_HINT = {
+    Channel.SMS: "python manage.py install_connector console",
+    Channel.WHATSAPP: "python manage.py install_connector whatsapp --name NAME --set …",
+}
+
+
+def channel_account(channel: str, name: str | None = None):
+    """The active account of `channel` called `name`, or the only active one when no name is given."""
     from providers.models import ProviderAccount
 
-    accounts = ProviderAccount.objects.filter(channel=Channel.SMS, is_active=True)
+    accounts = ProviderAccount.objects.filter(channel=channel, is_active=True)
     if name:
         accounts = accounts.filter(name=name)
     found = list(accounts[:2])
+    label = Channel(channel).label
     if len(found) == 1:
         return found[0]
     if name:
-        raise NoAccount(f"no active SMS account named {name!r}")
+        raise NoAccount(f"no active {label} account named {name!r}")
     if found:
-        raise NoAccount("several SMS accounts are active: choose one with --account")
-    raise NoAccount("no SMS account is installed (python manage.py install_connector console)")
+        raise NoAccount(f"several {label} accounts are active: choose one with --account")
+    hint = INSTALL_HINT.get(channel, "python manage.py install_connector")
+    raise NoAccount(f"no {label} account is installed ({hint})")
 
 
-def dashboard_figures(*, request):
-    from django.urls import reverse
-
-    from config.dashboard import Figure
-
-    if not request.user.has_perm("channels_sms.view_message"):
-        return []
-    sending = Campaign.objects.filter(status="sending").count()
-    return [
-        Figure(
-            key="campaigns_sending",
-            label=_("Campaigns sending"),
-            value=sending,
-            detail=_("%(n)d scheduled") % {"n": Campaign.objects.filter(status="scheduled").count()},
-            url=reverse("admin:channels_sms_campaign_changelist"),
-        )
-    ]
+def sms_account(name: str | None = None):
+    return channel_account(Channel.SMS, name)

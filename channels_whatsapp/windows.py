@@ -1,0 +1,47 @@
+"""The 24-hour customer service windows (providers.md §6.8): each message a person sends to one of
+our numbers opens one for that number on that account; free text goes only through an open one."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from channels_whatsapp.models import WINDOW, ServiceWindow
+from contacts.phones import to_e164
+
+
+def windows_opened(*, account, inbound: list) -> int:
+    """Record the latest message time per sender (a late, out-of-order one never moves it back)."""
+    latest: dict[str, object] = {}
+    now = timezone.now()
+    for message in inbound:
+        number = to_e164(message.sender, default_region=None)
+        if number is None:
+            continue
+        at = min(message.received_at or now, now)  # a clock ahead of ours does not stretch the window
+        if number not in latest or at > latest[number]:
+            latest[number] = at
+    if not latest:
+        return 0
+    known = {
+        w.number: w
+        for w in ServiceWindow.objects.filter(account=account, number__in=list(latest)).only(
+            "number", "last_inbound_at"
+        )
+    }
+    fresh = [ServiceWindow(account=account, number=n, last_inbound_at=at) for n, at in latest.items() if n not in known]
+    later = [w for n, w in known.items() if latest[n] > w.last_inbound_at]
+    for window in later:
+        window.last_inbound_at = latest[window.number]
+    ServiceWindow.objects.bulk_create(fresh, ignore_conflicts=True)
+    ServiceWindow.objects.bulk_update(later, ["last_inbound_at"])
+    return len(fresh) + len(later)
+
+
+def window_open(*, account_id: int, number: str) -> bool:
+    since = timezone.now() - WINDOW
+    return ServiceWindow.objects.filter(account_id=account_id, number=number, last_inbound_at__gt=since).exists()
+
+
+def windows_of(number: str):
+    """The windows a number opened, newest first (the contact page shows them)."""
+    return ServiceWindow.objects.filter(number=number).select_related("account").order_by("-last_inbound_at")
