@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from channels_whatsapp.models import Category, TemplateStatus
 from channels_whatsapp.rendering import binding_problems, fill, merged_bindings
 from channels_whatsapp.windows import window_open, windows_opened
-from consent.models import MessageKind
+from consent.models import ChangeOrigin, MessageKind
+from consent.services import consent_whatsapp_opt_out
 from contacts.phones import to_e164
-from contacts.services import contacts_whatsapp_opt_out
 from messaging.channels import Composed, MessageCost
 from messaging.models import Template
 from providers.base import Channel, OutboundMessage
@@ -172,21 +172,31 @@ class WhatsAppChannel:
         }
 
     def consent_refused(self, *, recipients: list[str], account) -> None:
-        """Meta's 131050: the person stopped marketing messages from this business."""
-        contacts_whatsapp_opt_out(numbers=recipients, source=f"WhatsApp error 131050 (provider account {account.pk})")
+        """Meta's 131050: the person stopped marketing messages from this business (a RET in the ledger)."""
+        consent_whatsapp_opt_out(
+            numbers=recipients,
+            origin=ChangeOrigin.PROVIDER,
+            origin_ref=f"WhatsApp error 131050 (provider account {account.pk})",
+        )
 
     def recipients_bounced(self, *, recipients: list[str], account) -> None:
         # not a WhatsApp user (131026) says nothing about the phone's SMS: the message failed, that is all
         logger.info("account %s: %d number(s) cannot receive WhatsApp", account.pk, len(recipients))
 
     def handle_inbound(self, *, account, inbound: list) -> None:
-        """Every message from a person opens the 24-hour window; a STOP (or the stop button) opts
-        the number out of WhatsApp, never out of SMS."""
+        """Every message from a person opens the 24-hour window; a STOP (or the stop button) is a
+        WhatsApp RET in the ledger, dated when it was sent, never an opt-out of SMS. A sender that is
+        not a phone number never reaches the ledger."""
         windows_opened(account=account, inbound=inbound)
-        numbers = sorted({p for m in inbound if m.stop and (p := to_e164(m.sender, default_region=None))})
-        if numbers:
-            changed = contacts_whatsapp_opt_out(
-                numbers=numbers, source=f"WhatsApp reply (provider account {account.pk})"
+        stops = [
+            (number, m.received_at) for m in inbound if m.stop and (number := to_e164(m.sender, default_region=None))
+        ]
+        for number, at in stops:
+            consent_whatsapp_opt_out(
+                numbers=[number],
+                origin=ChangeOrigin.INBOUND,
+                origin_ref=f"WhatsApp reply (provider account {account.pk})",
+                at=at,
             )
-            logger.info("account %s: %d WhatsApp opt-out(s) from replies, %d contact(s) changed", account.pk,
-                        len(numbers), changed)  # fmt: skip
+        if stops:
+            logger.info("account %s: %d WhatsApp opt-out(s) from replies", account.pk, len(stops))

@@ -34,23 +34,3 @@ def contacts_mark_bounced(*, phones: list[str]) -> int:
     return Contact.objects.filter(phone__in=phones, phone_status=PhoneStatus.ACTIVE).update(
         phone_status=PhoneStatus.BOUNCED, updated_at=timezone.now()
     )
-
-
-def contacts_whatsapp_opt_out(*, numbers: list[str], source: str, at=None) -> int:
-    """Superseded: WhatsApp consent is in the consent ledger now (issue 13); an inbound STOP, the
-    stop-promotions button and Meta's error 131050 go through consent.services.consent_whatsapp_opt_out,
-    which records the change and sets these fields. This one writes the contact's fields only, no
-    history; it stays until its last caller (channels_sms.delivery) is switched. Safe meanwhile: it
-    only ever opts out (nothing is sent that the ledger would refuse), and the number's next change
-    through the ledger sets the fields to what the ledger holds."""
-    from django.utils import timezone
-
-    from contacts.models import Contact, WhatsAppConsent
-
-    now = timezone.now()
-    return Contact.objects.filter(whatsapp_number__in=numbers).update(
-        whatsapp_consent=WhatsAppConsent.OPT_OUT,
-        whatsapp_consent_at=at or now,
-        whatsapp_consent_source=source[:255],
-        updated_at=now,
-    )

@@ -72,7 +72,8 @@ def test_a_whatsapp_stop_opts_out_of_whatsapp_not_of_sms(client, account):
         headers={"X-Hub-Signature-256": signature},
     )
     assert response.status_code == 200
-    assert not ConsentChange.objects.exists()  # no MESAJ RET: SMS is another channel
+    change = ConsentChange.objects.get()  # a WhatsApp RET only, no MESAJ RET: SMS is another channel
+    assert (change.consent.type, change.status, change.consent.recipient) == ("WHATSAPP", "RET", "+905321234567")
     contact = Contact.objects.get()
     assert contact.sms_subscription == "subscribed"
     assert contact.whatsapp_consent == "opt_out" and "WhatsApp reply" in contact.whatsapp_consent_source
