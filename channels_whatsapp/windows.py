@@ -45,3 +45,24 @@ def window_open(*, account_id: int, number: str) -> bool:
 def windows_of(number: str):
     """The windows a number opened, newest first (the contact page shows them)."""
     return ServiceWindow.objects.filter(number=number).select_related("account").order_by("-last_inbound_at")
+
+
+def contact_window_detail(contact) -> tuple[str, str] | None:
+    """settings.CONTACT_ADMIN_DETAILS: whether free text may go to the contact's WhatsApp now."""
+    from django.utils.formats import date_format
+    from django.utils.timezone import localtime
+    from django.utils.translation import gettext as _
+
+    if not contact.whatsapp_number:
+        return None
+    window = windows_of(contact.whatsapp_number).first()
+    label = _("WhatsApp conversation window")
+    if window is None:
+        return label, _("closed: no message from this number yet (templates only)")
+    until = date_format(localtime(window.open_until), "Y-m-d H:i")
+    if window.is_open:
+        return label, _("open until %(until)s through %(account)s (free text allowed)") % {
+            "until": until,
+            "account": window.account.name,
+        }
+    return label, _("closed since %(until)s (templates only)") % {"until": until}

@@ -349,6 +349,8 @@ if FILE_TRANSFER_MAX_LINE_BYTES < 4096 or FILE_TRANSFER_MAX_UPLOAD_BYTES < 1:
 
 # Inlines on a contact's admin page, contributed by the apps that own them.
 CONTACT_ADMIN_INLINES = ["consent.admin.ConsentHistoryInline", "messaging.admin.ContactMessagesInline"]
+# (label, value) lines other apps add to a contact's page (contacts imports none of them)
+CONTACT_ADMIN_DETAILS = ["channels_whatsapp.windows.contact_window_detail"]
 
 # An İYS batch claimed by a worker that has not finished sending it for this long is sent again
 # (İYS answers H174 for what had gone through, which counts as confirmed).

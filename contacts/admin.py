@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
@@ -56,6 +56,7 @@ class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
         "whatsapp_consent_with_link",
         "whatsapp_consent_at",
         "whatsapp_consent_source",
+        "channel_details",
         "created_at",
         "updated_at",
     ]
@@ -70,6 +71,16 @@ class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
         return _with_evidence_link(
             obj.get_whatsapp_consent_display(), obj, obj.whatsapp_number, "consent_whatsapp_change"
         )
+
+    @admin.display(description=_("Channels"))
+    def channel_details(self, obj):
+        """What the channel apps know of the contact (settings.CONTACT_ADMIN_DETAILS: callables
+        giving (label, value) pairs, e.g. the WhatsApp conversation window), one line each."""
+        lines = [import_string(path)(obj) for path in settings.CONTACT_ADMIN_DETAILS] if obj and obj.pk else []
+        lines = [line for line in lines if line]
+        if not lines:
+            return "-"
+        return format_html_join(format_html("<br>"), "{}: {}", lines)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

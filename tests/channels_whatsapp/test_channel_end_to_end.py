@@ -183,3 +183,12 @@ def test_sync_brings_templates_made_at_meta_and_the_command_says_what_is_missing
         "body": {"1": {"source": "name", "default": "Dear customer"}, "2": {"source": "city", "default": "today"}}
     }
     assert not Message.objects.exists()
+
+
+def test_the_contact_page_says_whether_the_window_is_open(meta, account, admin_client):
+    contact = Contact.objects.create(whatsapp_number="+905321110004", whatsapp_consent="opt_in")
+    page = admin_client.get(f"/admin/contacts/contact/{contact.pk}/change/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "closed: no message from this number yet" in page.content.decode()
+    meta.inbound_text("905321110004", "Merhaba")
+    page = admin_client.get(f"/admin/contacts/contact/{contact.pk}/change/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "open until" in page.content.decode() and "through WA" in page.content.decode()
