@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -153,14 +153,33 @@ class ProviderAccountAdmin(admin.ModelAdmin):
         connector = obj.connector_instance() if obj else None
         if not isinstance(connector, MessagingConnector) or not connector.has_webhook:
             return "-"
-        return format_html(
+        shown = format_html(
             '<code id="callback-url">{}</code><div class="help">{}</div>',
             obj.webhook_url,
             _("Paste this address into the provider's dashboard so delivery reports and replies come back."),
         )
+        if token := getattr(connector, "verify_token", ""):  # WhatsApp: Meta's subscription handshake
+            shown += format_html(
+                '<div>{}: <code id="verify-token">{}</code></div><div class="help">{}</div>',
+                _("Verify token"),
+                token,
+                _("Paste it beside the callback URL in Meta's app dashboard (Webhooks)."),
+            )
+        return shown
 
     @admin.display(description=_("Test"))
     def send_test(self, obj):
+        if obj and obj.channel == Channel.WHATSAPP:
+            try:
+                url = reverse("admin:channels_whatsapp_whatsapptemplate_changelist")
+            except NoReverseMatch:
+                return "-"
+            return format_html(
+                '<a class="button" href="{}?account__id__exact={}">{}</a>',
+                url,
+                obj.pk,
+                _("Templates (and Sync templates)"),
+            )
         if not obj or obj.channel != Channel.SMS:
             return "-"
         return format_html(

@@ -77,3 +77,25 @@ def test_a_whatsapp_stop_opts_out_of_whatsapp_not_of_sms(client, account):
     contact = Contact.objects.get()
     assert contact.sms_subscription == "subscribed"
     assert contact.whatsapp_consent == "opt_out" and "WhatsApp reply" in contact.whatsapp_consent_source
+
+
+def test_install_and_the_account_page_show_the_callback_url_and_the_verify_token(capsys, admin_client):
+    from django.core.management import call_command
+
+    from providers.models import ProviderAccount
+
+    call_command(
+        "install_connector", "whatsapp", "--name", "WA2", "--set", "waba_id=102290129340398",
+        "--set", "phone_number_id=106540352242922", "--set", "access_token=t", "--set", "app_secret=s",
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    account = ProviderAccount.objects.get(name="WA2")
+    token = account.settings["verify_token"]
+    assert (
+        account.webhook_url in out
+        and f"verify token (paste it beside the callback URL in Meta's app dashboard): {token}" in out
+    )
+    page = admin_client.get(
+        f"/admin/providers/provideraccount/{account.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert account.webhook_url in page and token in page and "Sync templates" in page

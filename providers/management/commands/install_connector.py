@@ -49,6 +49,8 @@ class Command(BaseCommand):
                 f"callback URL (paste it into the provider's dashboard for delivery reports and replies): "
                 f"{account.webhook_url}"
             )
+            if token := getattr(connector_, "verify_token", ""):
+                self.stdout.write(f"verify token (paste it beside the callback URL in Meta's app dashboard): {token}")
         if test:
             result = account_check(account_id=account.pk)
             self.stdout.write(
