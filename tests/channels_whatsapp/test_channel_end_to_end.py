@@ -192,3 +192,19 @@ def test_the_contact_page_says_whether_the_window_is_open(meta, account, admin_c
     meta.inbound_text("905321110004", "Merhaba")
     page = admin_client.get(f"/admin/contacts/contact/{contact.pk}/change/", HTTP_ACCEPT_LANGUAGE="en")
     assert "open until" in page.content.decode() and "through WA" in page.content.decode()
+
+
+def test_metas_131050_is_a_whatsapp_ret_in_the_ledger(meta, account):
+    from consent.models import Consent
+
+    template = _approved(meta, account)
+    contact = Contact.objects.create(whatsapp_number="+905321110050", whatsapp_consent="opt_in", phone="+905321110050",
+                                     sms_subscription="subscribed")  # fmt: skip
+    message = whatsapp_send(to="+905321110050", account=account, template=template)
+    meta.wait_for_webhooks()
+    message.refresh_from_db()
+    assert message.status in ("failed", "rejected") and "131050" in message.raw_status
+    contact.refresh_from_db()
+    assert contact.whatsapp_consent == "opt_out" and contact.sms_subscription == "subscribed"
+    consent = Consent.objects.get(recipient="+905321110050", type="WHATSAPP")
+    assert consent.status == "RET" and "131050" in consent.changes.get().origin_ref
