@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from channels_whatsapp.models import Category, TemplateStatus
@@ -72,9 +73,11 @@ def template_refusal(template: Template | None, account_id: int | None) -> str |
     if account_id and template.account_id != account_id:
         return f"the template {template.name} belongs to another WhatsApp account"
     if template.status != TemplateStatus.APPROVED:
-        label = TemplateStatus(template.status).label if template.status in TemplateStatus.values else template.status
+        known = template.status in TemplateStatus.values
+        with translation.override("en"):  # a stored reason, in one language (as every send reason)
+            label = str(TemplateStatus(template.status).label) if known else template.status
         reason = f" ({template.status_reason})" if template.status_reason else ""
-        state = f"{template.name} ({template.language}) is {str(label).lower()}{reason}"
+        state = f"{template.name} ({template.language}) is {label.lower()}{reason}"
         return f"the template {state}: only an approved template can be sent"
     return None
 
