@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.module_loading import import_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -81,7 +81,7 @@ class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
         lines = [line for line in lines if line]
         if not lines:
             return "-"
-        return format_html_join(mark_safe("<br>"), "{}: {}", lines)  # noqa: S308  (a constant)
+        return format_html_join(mark_safe("<br>"), "{}: {}", lines)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
