@@ -86,15 +86,18 @@ def binding_problems(components: Sequence[Mapping], bindings: Mapping) -> list[s
     """Variables bound to nothing (no source, no value, no default), and a media header without
     its media: a campaign with any of them cannot start."""
     problems = []
+    media_header = template_parts(components).get("header") in MEDIA
     for part, names in variables_of(components).items():
         for name in names:
             entry = (bindings.get(part) or {}).get(name) if isinstance(bindings.get(part), Mapping) else None
-            if not isinstance(entry, Mapping) or not any(
+            if isinstance(entry, Mapping) and any(
                 str(entry.get(k) or "").strip() for k in ("source", "value", "default")
             ):
+                continue
+            if part == "header" and media_header:  # its one "variable" is the media's link
+                problems.append("the header is a picture, video or document: give the link of the one to send")
+            else:
                 problems.append(f"{_where(part)} {{{{{name}}}}} is bound to nothing: choose a field or give a default")
-    if template_parts(components).get("header") in MEDIA and not str(bindings.get("header_media") or "").strip():
-        problems.append("the template's header is a picture, video or document: give the link of the one to send")
     return problems
 
 

@@ -115,7 +115,9 @@ def template_save_draft(*, account: ProviderAccount, name: str, language: str, c
 def template_submit(*, template: WhatsAppTemplate) -> WhatsAppTemplate:
     """Submit to Meta for review (it answers PENDING; the verdict comes by webhook or sync)."""
     if template.provider_id:
-        raise ValidationError(f"the template {template.name} was submitted already ({template.get_status_display()})")
+        raise ValidationError(
+            f"the template {template.name} was submitted already ({template.status or 'no status yet'})"
+        )
     connector = template.account.connector_instance()
     created = connector.template_create(
         name=template.name, language=template.language, category=template.category, components=template.components
