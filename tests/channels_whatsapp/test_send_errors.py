@@ -81,7 +81,7 @@ def test_a_pair_rate_limit_delays_that_recipient_only(fake):
 
 @pytest.mark.parametrize("suffix", ["0048", "0064"])
 def test_meta_asking_to_stop_pauses_the_campaign_and_says_why(fake, suffix):
-    account, campaign = _campaign(fake, [suffix, "1111"], rate=1)  # one a batch: the stop comes first
+    _account, campaign = _campaign(fake, [suffix, "1111"], rate=1)  # one a batch: the stop comes first
     campaign_dispatch(campaign_id=campaign.pk)
     campaign.refresh_from_db()
     assert campaign.status == "paused" and suffix[2:] in campaign.status_reason
