@@ -119,12 +119,9 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, content
             _record_send_error(exc, [pk], attempts, connector, updates, log=len(failures) == 1)
         if failures and len(failures) > 1:
             logger.warning("send of %d message(s) failed: %s", len(failures), failures[0][1])
-        if stops := [
-            exc
-            for _pk_, exc in failures
-            if getattr(exc, "stop_campaign", False) or getattr(exc, "account_problem", False)
-        ]:
+        if stops := [exc for _pk_, exc in failures if _stops_sending(exc)]:
             _pause_campaigns(campaign_ids, reason=str(stops[0]))
+        _hold_account(account, connector, [exc for _pk_, exc in failures])
         for result in results:
             pk = _pk(result.key)
             change = updates[pk]
@@ -157,6 +154,22 @@ def _values(contact: dict) -> dict:
 
 def _release(status: str, reason: str) -> dict:
     return {"status": status, "reason": reason[:255], "claim": None, "claimed_at": None}
+
+
+def _stops_sending(exc: SendError) -> bool:
+    return getattr(exc, "stop_campaign", False) or getattr(exc, "account_problem", False)
+
+
+def _hold_account(account: ProviderAccount, connector: MessagingConnector, errors: list[SendError]) -> None:
+    """The provider said the account's throughput is spent (WhatsApp 130429, not one recipient's
+    131056): every worker sending through the account waits, by pushing its shared rate limit
+    forward by the time the provider asked for."""
+    waits = [e.retry_after for e in errors if e.retry_after and not getattr(e, "per_recipient", False)]
+    if waits and connector.rate_limit:
+        hold = min(max(waits), 60.0)
+        count = max(1, int(hold * connector.rate_limit))
+        ratelimit.reserve(f"account:{account.pk}", count=count, rate=connector.rate_limit)
+        logger.warning("account %s: the provider's throughput limit was hit; sending waits %.0f s", account.pk, hold)
 
 
 def _pause_campaigns(campaign_ids: set[int], *, reason: str) -> None:
