@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from channels_whatsapp.models import Category, TemplateStatus
 from channels_whatsapp.rendering import binding_problems, fill, merged_bindings
@@ -29,6 +30,11 @@ KIND_OF_CATEGORY = {
     Category.MARKETING: MessageKind.NEWSLETTER,
     Category.UTILITY: MessageKind.TRANSACTIONAL,
     Category.AUTHENTICATION: MessageKind.TRANSACTIONAL,
+}
+SHORT_CATEGORY = {
+    Category.MARKETING: gettext_lazy("Marketing"),
+    Category.UTILITY: gettext_lazy("Utility"),
+    Category.AUTHENTICATION: gettext_lazy("Authentication"),
 }
 OUTSIDE_WINDOW = (
     "free text may be sent only within 24 hours of the person's last message to this number; "
@@ -146,7 +152,7 @@ class WhatsAppChannel:
     def message_cost(self, *, connector, campaign, text: str) -> MessageCost:
         template = campaign.template
         category = template.category if template else ""
-        label = Category(category).label if category in Category.values else category
+        label = str(SHORT_CATEGORY.get(category, category))
         return MessageCost(
             units=1,
             unit_price=connector.price_for(category) if category else None,
@@ -154,7 +160,7 @@ class WhatsAppChannel:
             % {"category": label, "language": template.language if template else ""},
             unit_label=_("messages"),
             no_price=_("set the price of a %(category)s message on the WhatsApp account to see it")
-            % {"category": category.lower()},
+            % {"category": label.lower()},
         )
 
     def command_campaign_fields(self, *, account, options: dict) -> dict:
