@@ -28,7 +28,8 @@ def body_count(values: Mapping) -> int:
 def build_components(values: Mapping, *, header_handle: str = "") -> list[dict]:
     """Meta's `components` for W3 from the editor's cleaned values. A media header's example is
     `header_handle`: Meta needs the handle of the sample uploaded through the Resumable Upload
-    API; without one the sample link stands in (what Meta lists back for approved templates)."""
+    API; without one the sample link stands in, as Meta lists it back for approved templates (a
+    draft keeps it; services.template_submit uploads the sample and submits the handle instead)."""
     components: list[dict] = []
     header_type = values.get("header_type") or ""
     if header_type == "text":

@@ -5,12 +5,20 @@ through the core's message_send_now under the sending rule."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
+import time
 from dataclasses import dataclass
+from urllib.parse import unquote, urljoin, urlsplit
 
+import certifi
+import urllib3
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from channels_whatsapp.channel import kind_for, template_refusal
 from channels_whatsapp.models import TemplateStatus, WhatsAppTemplate
@@ -21,6 +29,7 @@ from messaging.models import Message
 from messaging.services import message_send_now
 from providers.base import Channel, TemplateStatusUpdate, TransportError, WebhookEvents
 from providers.models import ProviderAccount
+from providers.whatsapp.uploads import MB, SAMPLE_MAX_BYTES, SAMPLE_TYPES, sample_type
 
 logger = logging.getLogger(__name__)
 
@@ -113,17 +122,22 @@ def template_save_draft(*, account: ProviderAccount, name: str, language: str, c
 
 
 def template_submit(*, template: WhatsAppTemplate) -> WhatsAppTemplate:
-    """Submit to Meta for review (it answers PENDING; the verdict comes by webhook or sync)."""
+    """Submit to Meta for review (it answers PENDING; the verdict comes by webhook or sync). A media
+    header's sample is fetched from its link and uploaded to the Meta app first, because Meta creates
+    such a template only with that upload's handle (providers.md §6.4, Meta's "Template media"); the
+    link stays in the bindings, which sends use."""
     if template.provider_id:
         raise ValidationError(
             f"the template {template.name} was submitted already ({template.status or 'no status yet'})"
         )
     connector = template.account.connector_instance()
+    components = _with_sample_handle(template, connector)
     created = connector.template_create(
-        name=template.name, language=template.language, category=template.category, components=template.components
+        name=template.name, language=template.language, category=template.category, components=components
     )
     WhatsAppTemplate.objects.filter(pk=template.pk).update(
         provider_id=created.id,
+        components=components,
         status=created.status,
         category=created.category,
         status_at=timezone.now(),
@@ -132,6 +146,161 @@ def template_submit(*, template: WhatsAppTemplate) -> WhatsAppTemplate:
     template.refresh_from_db()
     logger.info("WhatsApp template %s (%s) submitted: %s", template.name, template.language, created.status)
     return template
+
+
+# --- a media header's sample ----------------------------------------------------------------------
+SAMPLE_TIMEOUT = urllib3.Timeout(connect=5, read=20)
+SAMPLE_DEADLINE = 60  # seconds for the whole file
+SAMPLE_REDIRECTS = 3
+
+
+@dataclass(frozen=True)
+class Sample:
+    data: bytes
+    file_type: str
+    file_name: str
+
+
+def _with_sample_handle(template: WhatsAppTemplate, connector) -> list:
+    """The components to submit: a media header's example becomes the handle of its uploaded sample.
+    An example that is not a link (a handle given outside the editor) is left for Meta to judge."""
+    components = list(template.components)
+    for index, component in enumerate(components):
+        kind = str(component.get("format", "")).lower()
+        if str(component.get("type", "")).upper() != "HEADER" or kind not in SAMPLE_TYPES:
+            continue
+        example = component.get("example") if isinstance(component.get("example"), dict) else {}
+        given = example.get("header_handle")
+        given = str(given[0]) if isinstance(given, list) and given else ""
+        if given and not given.startswith(("http://", "https://")):
+            continue
+        if not connector.settings.get("app_id"):
+            raise ValidationError(
+                _(
+                    "Meta accepts a template with a picture, video or document only with its sample uploaded "
+                    "through the Meta app: add the Meta app id on the WhatsApp account."
+                )
+            )
+        header = (template.variables or {}).get("header") or {}
+        link = given or str((header.get("1") or {}).get("default") or "")
+        if not link:
+            raise ValidationError(_("Give a public link to a sample: WhatsApp's reviewers look at it."))
+        sample = _sample_fetch(link=link, kind=kind)
+        handle = connector.upload_sample(data=sample.data, file_type=sample.file_type, file_name=sample.file_name)
+        logger.info("WhatsApp template %s: sample %s uploaded (%d bytes)", template.pk, link, len(sample.data))
+        components[index] = {**component, "example": {**example, "header_handle": [handle]}}
+    return components
+
+
+def _sample_fetch(*, link: str, kind: str) -> Sample:
+    """The sample behind `link`: over https from a public address only (the host is resolved first and
+    the connection made to the address checked), redirects checked the same way, at most WhatsApp's
+    size for the kind, in time, and of a type WhatsApp takes for it. Refusals are ValidationErrors in
+    words. settings.WHATSAPP_SAMPLE_FETCH_ALLOW_PRIVATE lets tests fetch from 127.0.0.1 over http."""
+    url, deadline = link, time.monotonic() + SAMPLE_DEADLINE
+    for _hop in range(SAMPLE_REDIRECTS + 1):
+        parts = urlsplit(url)
+        response = _sample_request(parts, link)
+        try:
+            if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
+                url = urljoin(url, response.headers["Location"])
+                continue
+            if response.status != 200:
+                raise ValidationError(
+                    _("The sample link answered HTTP %(status)d instead of the file: %(link)s")
+                    % {"status": response.status, "link": link}
+                )
+            data = _sample_read(response, kind=kind, link=link, deadline=deadline)
+        except urllib3.exceptions.HTTPError:
+            raise ValidationError(_("The sample could not be downloaded from %(link)s.") % {"link": link}) from None
+        finally:
+            response.close()  # a body left unread (too big, a redirect) goes with its connection
+        file_type = sample_type(data)
+        if file_type not in SAMPLE_TYPES[kind]:
+            raise ValidationError(
+                {
+                    "image": _("The sample at %(link)s is not a JPEG or PNG image."),
+                    "video": _("The sample at %(link)s is not an MP4 video."),
+                    "document": _("The sample at %(link)s is not a PDF document."),
+                }[kind]
+                % {"link": link}
+            )
+        name = unquote(parts.path.rsplit("/", 1)[-1]) or f"sample.{file_type.rsplit('/', 1)[-1]}"
+        return Sample(data=data, file_type=file_type, file_name=name)
+    raise ValidationError(_("The sample link redirects too many times: %(link)s") % {"link": link})
+
+
+def _sample_request(parts, link: str):
+    """One GET, to the address the host resolved to (checked before connecting)."""
+    allow_private = settings.WHATSAPP_SAMPLE_FETCH_ALLOW_PRIVATE
+    if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
+        raise ValidationError(_("The sample link must start with https://: %(link)s") % {"link": link})
+    host = parts.hostname or ""
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM) if host else []
+    except (OSError, ValueError, UnicodeError):
+        found = []
+    if not found:
+        raise ValidationError(_("The sample link's host %(host)s could not be found.") % {"host": host or link})
+    addresses = [str(info[4][0]).split("%", 1)[0] for info in found]
+    if not allow_private and (private := next((a for a in addresses if not _public(a)), None)):
+        raise ValidationError(
+            _("The sample link points to a private or local address (%(address)s); give a public link.")
+            % {"address": private}
+        )
+    target = parts.path or "/"
+    headers = {"Host": parts.netloc.rpartition("@")[2], "User-Agent": "consent-panel", "Accept-Encoding": "identity"}
+    options = {"timeout": SAMPLE_TIMEOUT, "retries": False, "maxsize": 1}
+    query = f"?{parts.query}" if parts.query else ""
+    for address in dict.fromkeys(addresses):  # in the resolver's order; a refused one gives way to the next
+        if parts.scheme == "https":  # the certificate is checked for the host, the connection goes to `address`
+            pool = urllib3.HTTPSConnectionPool(
+                address, port, server_hostname=host, assert_hostname=host, ca_certs=certifi.where(), **options
+            )
+        else:
+            pool = urllib3.HTTPConnectionPool(address, port, **options)
+        try:
+            return pool.urlopen("GET", target + query, headers=headers, redirect=False, preload_content=False)
+        except urllib3.exceptions.NewConnectionError:  # a ConnectTimeoutError subclass: refused, unreachable
+            continue
+        except urllib3.exceptions.TimeoutError:
+            raise ValidationError(_("The sample link did not answer in time: %(link)s") % {"link": link}) from None
+        except urllib3.exceptions.SSLError:
+            raise ValidationError(_("The sample link's certificate is not valid: %(link)s") % {"link": link}) from None
+        except (urllib3.exceptions.HTTPError, OSError):
+            break
+    raise ValidationError(_("The sample link could not be reached: %(link)s") % {"link": link})
+
+
+def _sample_read(response, *, kind: str, link: str, deadline: float) -> bytes:
+    limit = SAMPLE_MAX_BYTES[kind]
+    too_big = ValidationError(
+        {
+            "image": _("The sample image is larger than %(limit)d MB, WhatsApp's limit for images: %(link)s"),
+            "video": _("The sample video is larger than %(limit)d MB, WhatsApp's limit for videos: %(link)s"),
+            "document": _("The sample document is larger than %(limit)d MB, WhatsApp's limit for documents: %(link)s"),
+        }[kind]
+        % {"limit": limit // MB, "link": link}
+    )
+    length = response.headers.get("Content-Length") or ""
+    if length.isdigit() and int(length) > limit:
+        raise too_big
+    data = bytearray()
+    for chunk in response.stream(64 * 1024):
+        data += chunk
+        if len(data) > limit:
+            raise too_big
+        if time.monotonic() > deadline:
+            raise ValidationError(_("The sample took too long to download: %(link)s") % {"link": link})
+    return bytes(data)
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
 
 
 def templates_apply_updates(*, account_id: int, updates: list[TemplateStatusUpdate]) -> int:

@@ -334,6 +334,10 @@ CONTACT_DEFAULT_SMS_SUBSCRIPTION = env.str("CONTACT_DEFAULT_SMS_SUBSCRIPTION", d
 if CONTACT_DEFAULT_SMS_SUBSCRIPTION not in ("subscribed", "not_subscribed", "none"):
     raise ImproperlyConfigured("CONTACT_DEFAULT_SMS_SUBSCRIPTION must be one of: subscribed, not_subscribed, none.")
 
+# A WhatsApp template's media sample is fetched from its link only over https from a public address;
+# tests set this to reach their sample server on 127.0.0.1 over http. Never on in production.
+WHATSAPP_SAMPLE_FETCH_ALLOW_PRIVATE = False
+
 # A transfer whose worker has not committed a batch for this long is presumed dead and resumed.
 FILE_TRANSFER_STALE_SECONDS = env.int("FILE_TRANSFER_STALE_SECONDS", default=300)
 # Files of at least this size are parsed in a second process while the first writes (PostgreSQL)

@@ -2,7 +2,8 @@
 (one message a request, our message key as `biz_opaque_callback_data`, no idempotency key at Meta),
 templates on the WhatsApp Business account (W2–W5), webhooks signed with the app secret (§6.5).
 The wire details live in this package: client.py (HTTP, Graph errors), errors.py (Meta's codes in
-our terms), templates.py (records, limits, send components), webhooks.py (signature, handshake, parsing)."""
+our terms), templates.py (records, limits, send components), uploads.py (template samples, Resumable
+Upload API), webhooks.py (signature, handshake, parsing)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from providers.base import (
     SendResult,
     WebhookEvents,
 )
-from providers.whatsapp import webhooks
+from providers.whatsapp import uploads, webhooks
 from providers.whatsapp.client import GraphClient, GraphError, GraphUnreachable
 from providers.whatsapp.errors import Kind, WhatsAppSendError, describe, meta_error
 from providers.whatsapp.templates import CreatedTemplate, Template, template_from_graph, template_problems
@@ -96,6 +97,12 @@ class WhatsAppForm(forms.Form):
         widget=forms.PasswordInput(render_value=False),
         help_text=_("From the Meta app's basic settings; it signs the webhooks Meta sends us."),
     )
+    app_id = forms.CharField(
+        label=_("Meta app id"),
+        required=False,
+        max_length=40,
+        help_text=_("The Meta app's id, needed to submit templates with a picture, video or document."),
+    )
     verify_token = forms.CharField(
         label=_("Webhook verify token"),
         required=False,
@@ -123,6 +130,12 @@ class WhatsAppForm(forms.Form):
 
     def clean_phone_number_id(self):
         return self._clean_id("phone_number_id")
+
+    def clean_app_id(self):
+        value = (self.cleaned_data.get("app_id") or "").strip()
+        if value and not value.isdigit():
+            raise forms.ValidationError(_("The app id is digits only (copy it from the Meta app's basic settings)."))
+        return value
 
     def clean_rate_limit(self):
         value = self.cleaned_data.get("rate_limit")
@@ -261,6 +274,11 @@ class WhatsAppConnector(MessagingConnector):
             "deleting a template",
         )
         return bool(answer.get("success"))
+
+    def upload_sample(self, *, data: bytes, file_type: str, file_name: str) -> str:
+        """The handle for a media header's `example.header_handle` (Resumable Upload API, uploads.py)."""
+        app_id = self.settings.get("app_id", "")
+        return uploads.upload_sample(self.graph, app_id=app_id, data=data, file_type=file_type, file_name=file_name)
 
     # --- sending (W1) -----------------------------------------------------------------------
     def request_body(self, message: OutboundMessage) -> dict:

@@ -49,6 +49,7 @@ class GraphClient:
         self.session.headers.update(
             {"Authorization": f"Bearer {access_token}", "Accept": "application/json", "User-Agent": "consent-panel"}
         )
+        self._access_token = access_token  # the Resumable Upload API's session calls send it as `OAuth`
 
     def __repr__(self) -> str:  # never the token
         return f"<GraphClient {self.root}/{self.version}>"
@@ -70,6 +71,14 @@ class GraphClient:
 
     def delete(self, path: str, *, params: dict | None = None) -> dict:
         return self._request("DELETE", self.url(path), params=params)
+
+    def call(self, method: str, path: str, *, oauth: bool = False, **kwargs) -> dict:
+        """Any request under our root (`params`, `data`, `headers` as requests takes them); `path` as
+        given, so an upload session id keeps its `?sig=…`. `oauth`: the token goes as
+        `Authorization: OAuth …`, as the Resumable Upload API's session endpoints ask."""
+        if oauth:
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), "Authorization": f"OAuth {self._access_token}"}
+        return self._request(method, self.url(path), **kwargs)
 
     def _request(self, method: str, url: str, **kwargs) -> dict:
         try:

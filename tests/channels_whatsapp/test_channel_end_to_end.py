@@ -90,7 +90,9 @@ def test_a_templates_life_ends_delivered_and_read(meta, account):
         whatsapp_consent="opt_in",
         attributes={"name": "Ayşe", "order_no": "#77"},
     )
+    meta.hold_statuses = True
     message = whatsapp_send(to="+905321110001", account=account, template=template)
+    meta.release_statuses()
     # accepted (Meta's statuses may already have moved it on: they come over HTTP meanwhile)
     assert message.status in ("queued", "sent", "delivered") and message.provider_id
     assert message.text == "Merhaba Ayşe, siparişiniz bugün yola çıktı."
@@ -200,7 +202,9 @@ def test_metas_131050_is_a_whatsapp_ret_in_the_ledger(meta, account):
     template = _approved(meta, account)
     contact = Contact.objects.create(whatsapp_number="+905321110050", whatsapp_consent="opt_in", phone="+905321110050",
                                      sms_subscription="subscribed")  # fmt: skip
+    meta.hold_statuses = True  # the failure comes once the send is recorded (SQLite: one writer at a time)
     message = whatsapp_send(to="+905321110050", account=account, template=template)
+    meta.release_statuses()
     meta.wait_for_webhooks()
     message.refresh_from_db()
     assert message.status in ("failed", "rejected") and "131050" in message.raw_status

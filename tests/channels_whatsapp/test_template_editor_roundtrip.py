@@ -134,6 +134,7 @@ def connector_for(fake) -> WhatsAppConnector:
         "api_version": "v23.0",
         "waba_id": fake.waba_id,
         "phone_number_id": fake.phone_number_id,
+        "app_id": fake.app_id,
     }
     return WhatsAppConnector(
         settings=settings, credentials={"access_token": fake.access_token, "app_secret": fake.app_secret}
@@ -155,6 +156,7 @@ def send_from_defaults(components: list[dict], bindings: dict) -> tuple:
     )
 
 
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64) + b"\xff\xd9"  # a JPEG by its signature
 IMAGE = {
     **ORDER,
     "name": "summer_image",
@@ -171,16 +173,22 @@ def test_the_built_template_is_created_pending_at_meta_and_sends_with_the_bindin
     connector = connector_for(fake)
     for data in (ORDER, IMAGE):
         form = valid(data)
+        # Meta takes a media header only with the handle of its uploaded sample (the link is for sends)
+        handle = (
+            connector.upload_sample(data=JPEG, file_type="image/jpeg", file_name="yaz.jpg") if data is IMAGE else ""
+        )
         created = connector.template_create(
             name=form.cleaned_data["name"],
             language="tr",
             category=form.cleaned_data["category"],
-            components=form.components(),
+            components=form.components(header_handle=handle),
         )
         assert created.status == "PENDING" and created.id
-        assert fake.templates[created.id]["components"] == form.components()
+        assert fake.templates[created.id]["components"] == form.components(header_handle=handle)
         posted = json.loads(next(r["body"] for r in reversed(fake.requests) if r["method"] == "POST"))
-        assert posted["parameter_format"] == "POSITIONAL" and posted["components"] == form.components()
+        assert posted["parameter_format"] == "POSITIONAL" and posted["components"] == form.components(
+            header_handle=handle
+        )
         fake.approve(created.id)
         message = OutboundMessage(
             key=f"msg-{created.id}",
