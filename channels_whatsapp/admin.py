@@ -20,6 +20,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from channels_whatsapp.campaign_variables import form_with_variables, variable_fields
 from channels_whatsapp.editor import TemplateEditorForm
 from channels_whatsapp.forms import (
     CATEGORY_SHORT,
@@ -268,12 +269,23 @@ class WhatsAppCampaignAdmin(CampaignAdminBase):
         extra = {"show_save_and_add_another": False, "show_save_and_continue": False, **(extra_context or {})}
         return super().add_view(request, form_url, extra_context=extra)
 
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None and obj.status == CampaignStatus.DRAFT and obj.template_id:
+            kwargs["form"] = form_with_variables(self.form, obj)  # the template's variables, to override
+        return super().get_form(request, obj, **kwargs)
+
     def get_fieldsets(self, request, obj=None):
         sets = [
             (None, {"fields": ["name", "account", "template"]}),
             (_("Audience"), {"fields": ["audience", "contact_list", "audience_filter"]}),
             (_("When"), {"fields": ["send_at"]}),
         ]
+        if obj is not None and obj.status == CampaignStatus.DRAFT and obj.template_id:
+            names = list(variable_fields(obj.template))
+            if names:
+                pairs = [tuple(names[i : i + 2]) for i in range(0, len(names), 2)]
+                description = _("Starts as the template's; change them for this campaign only.")
+                sets.insert(1, (_("Variables"), {"fields": pairs, "description": description}))
         if obj and obj.status != CampaignStatus.DRAFT:
             sets.append(
                 (_("Progress"), {"fields": ["status", "message_count", "started_at", "finished_at", "statistics"]})

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from channels_whatsapp.campaign_variables import initial_values, overrides
 from channels_whatsapp.editor import TemplateEditorForm
 from channels_whatsapp.editor_components import BODY_VARIABLES, CTA_SLOTS, header_slot_used, url_slot_used
 from channels_whatsapp.models import TemplateStatus, WhatsAppCampaign, WhatsAppTemplate
@@ -152,6 +153,9 @@ class WhatsAppCampaignForm(forms.ModelForm):
                 "Approved templates only. Its category sets the kind: marketing is a newsletter, utility and "
                 "authentication transactional; WhatsApp opt-in is needed either way."
             )
+        if self.instance.pk and self.instance.template_id and any(f.startswith("var_") for f in self.fields):
+            for name, value in initial_values(self.instance).items():  # the campaign's, else the template's
+                self.initial.setdefault(name, value)
 
     def clean(self):
         from messaging.services import campaign_validate
@@ -162,6 +166,11 @@ class WhatsAppCampaignForm(forms.ModelForm):
             if name in cleaned:
                 setattr(campaign, name, cleaned[name])
         campaign.channel = Channel.WHATSAPP
+        if any(f.startswith("var_") for f in self.fields):
+            if campaign.template_id and campaign.template_id == self.initial.get("template"):
+                campaign.variables = overrides(campaign, cleaned)
+            else:
+                campaign.variables = {}  # another template: its own variables, set on the next save
         if campaign.account_id and "account" in self.fields:
             try:
                 campaign_validate(campaign)

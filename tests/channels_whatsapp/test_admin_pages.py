@@ -386,3 +386,25 @@ def test_a_marketer_reaches_every_whatsapp_page(browser, fake, account):
     for url in (TEMPLATES, ADD_TEMPLATE, template_page(template), ADD_CAMPAIGN,
                 reverse("admin:channels_whatsapp_whatsappcampaign_changelist")):  # fmt: skip
         assert browser.get(url).status_code == 200, url
+
+
+def test_a_campaign_overrides_the_templates_variables_and_keeps_only_what_differs(browser, fake, account):
+    template = approved(fake, account)
+    people = ContactList.objects.create(name="Kargo")
+    ayse = Contact.objects.create(
+        whatsapp_number="+905321110001", whatsapp_consent="opt_in", attributes={"name": "Ayşe", "gun": "yarın"}
+    )
+    people.contacts.add(ayse)
+    browser.post(ADD_CAMPAIGN, campaign_post(account, template, people))
+    campaign = Campaign.objects.get()
+    change = reverse("admin:channels_whatsapp_whatsappcampaign_change", args=[campaign.pk])
+    page = browser.get(change)
+    form = page.context["adminform"].form
+    assert form.initial["var_body_1_source"] == "name" and form.initial["var_body_2_default"] == "bugün"
+    data = {**campaign_post(account, template, people), "var_body_1_source": "name", "var_body_1_default": "Müşterimiz",
+            "var_body_2_source": "gun", "var_body_2_default": "bugün"}  # fmt: skip
+    assert browser.post(change, data).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.variables == {"body": {"2": {"source": "gun", "default": "bugün"}}}  # only what differs
+    preview = browser.get(reverse("admin:channels_whatsapp_whatsappcampaign_preview", args=[campaign.pk]))
+    assert "Merhaba Ayşe, siparişiniz yarın yola çıktı." in preview.content.decode()
