@@ -31,7 +31,13 @@ from channels_whatsapp.forms import (
     whatsapp_accounts,
 )
 from channels_whatsapp.models import ServiceWindow, TemplateStatus, WhatsAppCampaign, WhatsAppTemplate
-from channels_whatsapp.services import template_save_draft, template_submit, templates_sync, whatsapp_send
+from channels_whatsapp.services import (
+    template_save_draft,
+    template_submission,
+    template_submit,
+    templates_sync,
+    whatsapp_send,
+)
 from channels_whatsapp.template_checks import LANGUAGES
 from messaging.admin import CampaignAdminBase
 from messaging.models import CampaignStatus
@@ -200,6 +206,13 @@ class WhatsAppTemplateAdmin(admin.ModelAdmin):
             "components": form.components(),
             "bindings": form.bindings(),
         }
+        # the sample of a media header is fetched and uploaded first, outside the transaction (it may take a minute)
+        submission = None
+        if submit:
+            unsaved = WhatsAppTemplate(
+                account=fields["account"], components=fields["components"], variables=fields["bindings"]
+            )
+            submission = template_submission(unsaved)
         # a refusal by Meta rolls the draft back too: the page shows the form as typed, nothing half-made
         new = template is None
         with transaction.atomic():
@@ -213,7 +226,7 @@ class WhatsAppTemplateAdmin(admin.ModelAdmin):
                 template.text = next((c["text"] for c in template.components if c["type"] == "BODY"), "")
                 template.save()
             if submit:
-                template = template_submit(template=template)
+                template = template_submit(template=template, components=submission)
         said = f"Submitted to Meta: {template.status}." if submit else "Saved as a draft."
         (self.log_addition if new else self.log_change)(request, template, said)  # the template's history
         if submit:

@@ -121,7 +121,14 @@ def template_save_draft(*, account: ProviderAccount, name: str, language: str, c
     )
 
 
-def template_submit(*, template: WhatsAppTemplate) -> WhatsAppTemplate:
+def template_submission(template: WhatsAppTemplate) -> list:
+    """The components to submit (a media header's sample fetched and uploaded: its handle in place
+    of the link). It needs no saved row, so a caller may do it before opening a transaction (the
+    fetch and upload may take a minute; a transaction held that long would block other writers)."""
+    return _with_sample_handle(template, template.account.connector_instance())
+
+
+def template_submit(*, template: WhatsAppTemplate, components: list | None = None) -> WhatsAppTemplate:
     """Submit to Meta for review (it answers PENDING; the verdict comes by webhook or sync). A media
     header's sample is fetched from its link and uploaded to the Meta app first, because Meta creates
     such a template only with that upload's handle (providers.md §6.4, Meta's "Template media"); the
@@ -131,7 +138,7 @@ def template_submit(*, template: WhatsAppTemplate) -> WhatsAppTemplate:
             f"the template {template.name} was submitted already ({template.status or 'no status yet'})"
         )
     connector = template.account.connector_instance()
-    components = _with_sample_handle(template, connector)
+    components = components if components is not None else _with_sample_handle(template, connector)
     created = connector.template_create(
         name=template.name, language=template.language, category=template.category, components=components
     )
