@@ -6,18 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from channels_sms.models import SmsCampaign, SmsTemplate
 from consent.models import MessageKind
 from messaging.channels import adapter
+from messaging.forms import send_at_field
 from providers.base import Channel
 from providers.models import ProviderAccount
 
 
 class CampaignForm(forms.ModelForm):
-    send_at = forms.DateTimeField(
-        label=_("Send at"),
-        required=False,
-        input_formats=["%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(format="%Y-%m-%d %H:%M", attrs={"placeholder": "YYYY-MM-DD HH:mm"}),
-        help_text=_("Europe/Istanbul time, YYYY-MM-DD HH:mm. Empty: send as soon as you start it."),
-    )
+    send_at = send_at_field()
 
     class Meta:
         model = SmsCampaign

@@ -13,6 +13,7 @@ from channels_whatsapp.editor import TemplateEditorForm
 from channels_whatsapp.editor_components import BODY_VARIABLES, CTA_SLOTS, header_slot_used, url_slot_used
 from channels_whatsapp.models import TemplateStatus, WhatsAppCampaign, WhatsAppTemplate
 from channels_whatsapp.template_checks import numbers, source_problems
+from messaging.forms import send_at_field
 from messaging.models import Audience
 from providers.base import Channel
 from providers.models import ProviderAccount
@@ -118,13 +119,7 @@ def used_slots(data) -> list[str]:
 
 
 class WhatsAppCampaignForm(forms.ModelForm):
-    send_at = forms.DateTimeField(
-        label=_("Send at"),
-        required=False,
-        input_formats=["%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(format="%Y-%m-%d %H:%M", attrs={"placeholder": "YYYY-MM-DD HH:mm"}),
-        help_text=_("Europe/Istanbul time, YYYY-MM-DD HH:mm. Empty: send as soon as you start it."),
-    )
+    send_at = send_at_field()
 
     class Meta:
         model = WhatsAppCampaign

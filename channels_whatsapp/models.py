@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from messaging.models import Campaign, Template
+from messaging.models import Campaign, ChannelManager, OfOneChannel, Template
 from providers.base import Channel
 from providers.models import ProviderAccount
 
@@ -39,13 +39,9 @@ class Category(models.TextChoices):
     AUTHENTICATION = "AUTHENTICATION", _("Authentication (transactional: one-time codes)")
 
 
-class WhatsAppManager(models.Manager):
-    def get_queryset(self):
-        return super().get_queryset().filter(channel=Channel.WHATSAPP)
-
-
-class WhatsAppTemplate(Template):
-    objects = WhatsAppManager()
+class WhatsAppTemplate(OfOneChannel, Template):
+    proxy_channel = Channel.WHATSAPP
+    objects = ChannelManager(Channel.WHATSAPP)
 
     class Meta:
         proxy = True
@@ -53,27 +49,20 @@ class WhatsAppTemplate(Template):
         verbose_name_plural = _("WhatsApp templates")
         ordering = ["name", "language"]
 
-    def save(self, *args, **kwargs):
-        self.channel = Channel.WHATSAPP
-        super().save(*args, **kwargs)
-
     @property
     def sendable(self) -> bool:
         return self.status == TemplateStatus.APPROVED
 
 
-class WhatsAppCampaign(Campaign):
-    objects = WhatsAppManager()
+class WhatsAppCampaign(OfOneChannel, Campaign):
+    proxy_channel = Channel.WHATSAPP
+    objects = ChannelManager(Channel.WHATSAPP)
 
     class Meta:
         proxy = True
         verbose_name = _("WhatsApp campaign")
         verbose_name_plural = _("WhatsApp campaigns")
         ordering = ["-created_at"]
-
-    def save(self, *args, **kwargs):
-        self.channel = Channel.WHATSAPP
-        super().save(*args, **kwargs)
 
 
 class ServiceWindow(models.Model):

@@ -267,48 +267,52 @@ class ConsentAdmin(ReadOnlyAdmin):
         ] + super().get_urls()
 
     def whatsapp_view(self, request, contact_id):
-        if not request.user.has_perm("consent.add_consentchange"):
-            raise PermissionDenied
-        contact = get_object_or_404(Contact, pk=contact_id)
-        initial = {
-            "opt_in": "0" if contact.whatsapp_consent == WhatsAppConsent.OPT_IN else "1",
-            "consent_date": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
-            "source": ConsentSource.HS_WEB,
-        }
-        form = WhatsAppConsentChangeForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
-            result = whatsapp_consent_change(contact=contact, acting_user=request.user, **form.cleaned_data)
-            if isinstance(result, Rejection):
-                form.add_error(None, result.reason)
-            else:
-                if result == "unchanged":
-                    text = _("Nothing changed: the ledger already holds this status, or a later consent date.")
-                    self.message_user(request, text, messages.WARNING)
-                else:
-                    text = _("Recorded in the consent ledger; the contact's WhatsApp consent follows it.")
-                    self.message_user(request, text, messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:contacts_contact_change", args=[contact.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Change the WhatsApp consent of %(contact)s") % {"contact": contact},
-            "opts": Contact._meta,
-            "original": contact,
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/consent/whatsapp_change.html", context)
+        def done(contact):
+            return _("Recorded in the consent ledger; the contact's WhatsApp consent follows it.")
+
+        return self._change_view(
+            request,
+            contact_id,
+            form_class=WhatsAppConsentChangeForm,
+            initial=lambda c: {"opt_in": "0" if c.whatsapp_consent == WhatsAppConsent.OPT_IN else "1"},
+            apply=whatsapp_consent_change,
+            done=done,
+            title=_("Change the WhatsApp consent of %(contact)s"),
+            template="admin/consent/whatsapp_change.html",
+        )
 
     def subscription_view(self, request, contact_id):
+        def done(contact):
+            if contact.phone.startswith("+90") and iys_gate() == IysGate.SYNC:
+                return _(
+                    "Recorded in the consent ledger and queued for İYS (Sync mode); the SMS subscription follows it."
+                )
+            return _("Recorded in the consent ledger; the SMS subscription follows it.")
+
+        return self._change_view(
+            request,
+            contact_id,
+            form_class=SubscriptionChangeForm,
+            initial=lambda c: {"subscribed": "0" if c.sms_subscription == SmsSubscription.SUBSCRIBED else "1"},
+            apply=subscription_change,
+            done=done,
+            title=_("Change the SMS subscription of %(contact)s"),
+            template="admin/consent/subscription_change.html",
+        )
+
+    def _change_view(self, request, contact_id, *, form_class, initial, apply, done, title, template):
+        """A consent change from the contact's page, with its evidence, through the ledger."""
         if not request.user.has_perm("consent.add_consentchange"):
             raise PermissionDenied
         contact = get_object_or_404(Contact, pk=contact_id)
-        initial = {
-            "subscribed": "0" if contact.sms_subscription == SmsSubscription.SUBSCRIBED else "1",
+        defaults = {
+            **initial(contact),
             "consent_date": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
             "source": ConsentSource.HS_WEB,
         }
-        form = SubscriptionChangeForm(request.POST or None, initial=initial)
+        form = form_class(request.POST or None, initial=defaults)
         if request.method == "POST" and form.is_valid():
-            result = subscription_change(contact=contact, acting_user=request.user, **form.cleaned_data)
+            result = apply(contact=contact, acting_user=request.user, **form.cleaned_data)
             if isinstance(result, Rejection):
                 form.add_error(None, result.reason)
             else:
@@ -316,19 +320,13 @@ class ConsentAdmin(ReadOnlyAdmin):
                     text = _("Nothing changed: the ledger already holds this status, or a later consent date.")
                     self.message_user(request, text, messages.WARNING)
                 else:
-                    text = _("Recorded in the consent ledger; the SMS subscription follows it.")
-                    if contact.phone.startswith("+90") and iys_gate() == IysGate.SYNC:
-                        text = _(
-                            "Recorded in the consent ledger and queued for İYS (Sync mode); "
-                            "the SMS subscription follows it."
-                        )
-                    self.message_user(request, text, messages.SUCCESS)
+                    self.message_user(request, done(contact), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:contacts_contact_change", args=[contact.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Change the SMS subscription of %(contact)s") % {"contact": contact},
+            "title": title % {"contact": contact},
             "opts": Contact._meta,
             "original": contact,
             "form": form,
         }
-        return TemplateResponse(request, "admin/consent/subscription_change.html", context)
+        return TemplateResponse(request, template, context)

@@ -17,6 +17,27 @@ from providers.base import Channel, DeliveryStatus
 from providers.models import ProviderAccount
 
 
+class ChannelManager(models.Manager):
+    """A channel app's proxy sees its own channel's rows only."""
+
+    def __init__(self, channel: str):
+        super().__init__()
+        self.channel = channel
+
+    def get_queryset(self):
+        return super().get_queryset().filter(channel=self.channel)
+
+
+class OfOneChannel:
+    """Mixed into a channel app's proxy (before the model): saving sets the proxy's channel."""
+
+    proxy_channel = ""
+
+    def save(self, *args, **kwargs):
+        self.channel = self.proxy_channel
+        super().save(*args, **kwargs)
+
+
 class Template(models.Model):
     """A preset of one channel. SMS: a text with variables ({{name}}, {{city|default}}) and a
     default sender name. WhatsApp: a template held by Meta for one account in one language, with
