@@ -51,6 +51,7 @@ FIELDS = [
     "next_attempt_at",
     "claim",
     "claimed_at",
+    "handed_at",
     "sent_at",
     "done_at",
     "read_at",

@@ -210,6 +210,8 @@ def _record_send_error(
                 "next_attempt_at": now + timedelta(seconds=backoff),
                 "reason": str(exc)[:255],
             }
+            if not exc.maybe_sent:  # it certainly did not leave: a worker stopping later may resend it
+                change["handed_at"] = None
         change["attempts"] = tries
         change["raw_status"] = exc.code
         updates[pk].update(change)

@@ -3,6 +3,7 @@ account wait, 131056 delays that recipient only, 131048/131064 pause the campaig
 for the admin, and a permanent refusal fails the message with Meta's reason in words."""
 
 import pytest
+from django.utils import translation
 
 from channels_whatsapp.models import WhatsAppTemplate
 from contacts.models import Contact, ContactList
@@ -74,7 +75,8 @@ def test_throughput_reached_makes_the_whole_account_wait(fake):
 def test_a_pair_rate_limit_delays_that_recipient_only(fake):
     account, campaign = _campaign(fake, ["0056", "1111", "2222"])
     campaign_dispatch(campaign_id=campaign.pk, budget_seconds=1)
-    assert Message.objects.get(to="+90544000056").status == "pending"
+    delayed = Message.objects.get(to="+90544000056")
+    assert delayed.status == "pending" and delayed.handed_at is None  # refused: it never left, it may go again
     assert fake.recipients() == {"90544001111": 1, "90544002222": 1}
     assert ratelimit.reserve(f"account:{account.pk}", count=1, rate=80) < 1.0  # nobody else waits
 
@@ -87,7 +89,8 @@ def test_meta_asking_to_stop_pauses_the_campaign_and_says_why(fake, suffix):
     assert campaign.status == "paused" and suffix[2:] in campaign.status_reason
     stopped = Message.objects.get(to=f"+9054400{suffix}")
     assert stopped.status in ("failed", "rejected") and "WhatsApp error 1310" in stopped.reason
-    warnings = " ".join(campaign_preview(campaign).warnings)
+    with translation.override("en"):
+        warnings = " ".join(campaign_preview(campaign).warnings)
     assert "Sending stopped by itself" in warnings and campaign.status_reason in warnings
     campaign_resume(campaign_id=campaign.pk)
     assert Campaign.objects.get(pk=campaign.pk).status_reason == ""
