@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 
 from django.conf import settings
 from django.db import transaction
@@ -126,14 +127,14 @@ def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]
     for report in reports:
         pk = message_pk(report.key) if report.key else None
         if pk is not None:
-            by_pk[pk] = report
+            by_pk[pk] = _furthest(by_pk.get(pk), report)
         elif report.provider_id:
-            by_provider_id[report.provider_id] = report
+            by_provider_id[report.provider_id] = _furthest(by_provider_id.get(report.provider_id), report)
     if by_provider_id:
         for pk, provider_id in Message.objects.filter(
             account_id=account_id, provider_id__in=list(by_provider_id)
         ).values_list("pk", "provider_id"):
-            by_pk[pk] = by_provider_id[provider_id]
+            by_pk[pk] = _furthest(by_pk.get(pk), by_provider_id[provider_id])
     known = dict(Message.objects.filter(pk__any_of=list(by_pk), account_id=account_id).values_list("pk", "to"))
     updates = {}
     for pk, report in by_pk.items():
@@ -167,6 +168,16 @@ def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]
     if unknown:
         logger.info("account %s: %d delivery report(s) for unknown messages ignored", account_id, unknown)
     return len(moved)
+
+
+def _furthest(kept: DeliveryReport | None, report: DeliveryReport) -> DeliveryReport:
+    """Of two reports for one message in one batch (WhatsApp posts sent, delivered and read
+    together, in any order), the one furthest along; a read time from either is kept."""
+    if kept is None:
+        return report
+    first, later = (kept, report) if RANK.get(report.status, 0) >= RANK.get(kept.status, 0) else (report, kept)
+    read_at = later.read_at or first.read_at
+    return later if later.read_at == read_at else replace(later, read_at=read_at)
 
 
 def handle_webhook_events(*, account_id: int, events: WebhookEvents) -> None:

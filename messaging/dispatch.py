@@ -43,19 +43,20 @@ def campaign_dispatch(*, campaign_id: int, budget_seconds: float | None = None) 
     is spent. Several workers may run this for one campaign at once."""
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     total = 0
+    connector = None  # one per run of this task (≤ its time budget): its connections stay open between batches
     while deadline is None or time.monotonic() < deadline:
         campaign = Campaign.objects.select_related("account").get(pk=campaign_id)
         if campaign.status != CampaignStatus.SENDING:
             return DispatchOutcome(sent=total, done=True)
         _free_stale_claims_now_and_then(campaign_id)
-        connector = campaign.account.connector_instance()
+        connector = connector or campaign.account.connector_instance()
         claim = messages_claim(campaign_id=campaign_id, limit=_batch_size(connector))
         if claim is None:
             if _finish_if_done(campaign_id):
                 return DispatchOutcome(sent=total, done=True)
             return DispatchOutcome(sent=total, wait=_next_wait(campaign_id))
         content = adapter(campaign.channel).campaign_content(campaign)
-        total += messages_send_claimed(claim=claim, account=campaign.account, content=content)
+        total += messages_send_claimed(claim=claim, account=campaign.account, content=content, connector=connector)
     return DispatchOutcome(sent=total)
 
 

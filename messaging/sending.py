@@ -27,12 +27,14 @@ from providers.models import ProviderAccount
 logger = logging.getLogger(__name__)
 
 
-def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, content: object = None) -> int:
+def messages_send_claimed(
+    *, claim: uuid.UUID, account: ProviderAccount, content: object = None, connector: MessagingConnector | None = None
+) -> int:
     """Send the messages held by `claim`: the sending rule again, the channel's composition
     (variables, segments, template parameters), rate limit, the provider call, and the answer
     recorded. `content` is the campaign's (messaging.channels); None sends each row's own text.
     Returns how many the provider accepted."""
-    connector: MessagingConnector = account.connector_instance()
+    connector = connector or account.connector_instance()  # a dispatcher's own: its connections stay open
     via = adapter(account.channel)
     rows = list(
         Message.objects.filter(claim=claim).values(
@@ -117,7 +119,7 @@ def messages_send_claimed(*, claim: uuid.UUID, account: ProviderAccount, content
                 failures = [(pk, exc) for pk in ids]
         for pk, exc in failures:
             _record_send_error(exc, [pk], attempts, connector, updates, log=len(failures) == 1)
-        if failures and len(failures) > 1:
+        if len(failures) > 1:
             logger.warning("send of %d message(s) failed: %s", len(failures), failures[0][1])
         if stops := [exc for _pk_, exc in failures if _stops_sending(exc)]:
             _pause_campaigns(campaign_ids, reason=str(stops[0]))

@@ -94,3 +94,28 @@ def test_meta_asking_to_stop_pauses_the_campaign_and_says_why(fake, suffix):
     assert "Sending stopped by itself" in warnings and campaign.status_reason in warnings
     campaign_resume(campaign_id=campaign.pk)
     assert Campaign.objects.get(pk=campaign.pk).status_reason == ""
+
+
+def test_statuses_of_one_message_in_one_webhook_keep_the_furthest_and_the_read_time():
+    """WhatsApp posts sent, delivered and read together, in any order: none of them is lost."""
+    from datetime import UTC, datetime
+
+    from messaging.delivery import messages_apply_reports
+    from providers.base import DeliveryReport
+
+    account = account_install(
+        name="WA", connector="whatsapp", values={"waba_id": "1", "phone_number_id": "2", "access_token": "t",
+                                                 "app_secret": "s"},
+    )  # fmt: skip
+    message = Message.objects.create(
+        channel="whatsapp", kind="newsletter", account=account, to="+905440000001", status="queued", provider_id="w1"
+    )
+    read = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    reports = [
+        DeliveryReport(status="delivered", key=message.key, provider_id="w1", read_at=read),
+        DeliveryReport(status="delivered", key=message.key, provider_id="w1"),
+        DeliveryReport(status="sent", key=message.key, provider_id="w1"),
+    ]
+    assert messages_apply_reports(account_id=account.pk, reports=reports) == 1
+    message.refresh_from_db()
+    assert message.status == "delivered" and message.read_at == read
