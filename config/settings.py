@@ -14,6 +14,7 @@ from kombu import Exchange, Queue
 
 from config.csp import source_hash
 from config.env import local_secret, new_fernet_key, new_secret_key, read_secret, validate_fernet_keys
+from config.settings_api import api_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,6 +63,12 @@ INSTALLED_APPS = [
     "messaging",
     "channels_sms",
     "channels_whatsapp",
+    "rest_framework",
+    "rest_framework_api_key",  # its abstract key model and hasher (api.models.ApiKey)
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -397,3 +404,12 @@ WEBHOOK_EVENT_HANDLERS = [
 ]
 # The channels the messaging core sends on: channel → its adapter (messaging.channels)
 MESSAGING_CHANNELS = {"sms": "channels_sms.channel.SmsChannel", "whatsapp": "channels_whatsapp.channel.WhatsAppChannel"}
+
+# --- The public API and outgoing webhooks (config/settings_api.py) ------------------------------
+_api = api_settings(env, debug=DEBUG)
+REST_FRAMEWORK = _api["REST_FRAMEWORK"]
+SPECTACULAR_SETTINGS = _api["SPECTACULAR_SETTINGS"]
+API_RATE_LIMIT = _api["API_RATE_LIMIT"]
+API_RATE_LIMIT_WINDOW_SECONDS = _api["API_RATE_LIMIT_WINDOW_SECONDS"]
+API_IDEMPOTENCY_SECONDS = _api["API_IDEMPOTENCY_SECONDS"]
+API_BATCH_MAX = _api["API_BATCH_MAX"]

@@ -131,6 +131,26 @@ class ContactListMembership(models.Model):
         return f"{self.contact_id} in {self.contact_list_id}"
 
 
+class ContactEvent(models.Model):
+    """Something the brand's systems say a contact did ("cart_abandoned", with its properties):
+    recorded by the API, read by journeys (product.md: The public API, events)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="events")
+    name = models.CharField(_("event"), max_length=100)
+    properties = models.JSONField(_("properties"), default=dict, blank=True)
+    occurred_at = models.DateTimeField(_("occurred"))
+    origin_ref = models.CharField(_("recorded by"), max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact event")
+        verbose_name_plural = _("contact events")
+        indexes = [models.Index(fields=["contact", "name", "occurred_at"], name="contact_event_by_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.contact_id})"
+
+
 class FileTransferKind(models.TextChoices):
     USERS = "users", _("User upload")
     SMS_IYS = "sms-iys", _("SMS upload for İYS")

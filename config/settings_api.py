@@ -1,0 +1,45 @@
+"""Settings of the public API (api/) and the outgoing webhooks (webhooks/), read by settings.py."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def api_settings(env, *, debug: bool) -> dict:
+    """The names settings.py takes over; every limit from the environment, checked."""
+    limit = env.int("API_RATE_LIMIT", default=600)  # requests per key per window
+    window = env.int("API_RATE_LIMIT_WINDOW_SECONDS", default=60)
+    if limit < 1 or window < 1:
+        raise ImproperlyConfigured("API_RATE_LIMIT and API_RATE_LIMIT_WINDOW_SECONDS must be at least 1.")
+    return {
+        "REST_FRAMEWORK": {
+            "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.BearerKeyAuthentication"],
+            "DEFAULT_PERMISSION_CLASSES": ["api.auth.HasScope"],
+            "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+            "EXCEPTION_HANDLER": "api.errors.problem_handler",
+            "UNAUTHENTICATED_USER": None,
+            "DEFAULT_VERSIONING_CLASS": None,
+        },
+        "SPECTACULAR_SETTINGS": {
+            "TITLE": "Messaging panel API",
+            "DESCRIPTION": (
+                "The brand's systems call this API: contacts, consents (through the consent ledger), "
+                "messages (under the sending rule), campaign statistics, events and outgoing webhooks. "
+                "Authenticate with `Authorization: Bearer <key>`; each endpoint names the scope it needs."
+            ),
+            "VERSION": "1",
+            "SERVE_INCLUDE_SCHEMA": False,
+            "SWAGGER_UI_DIST": "SIDECAR",
+            "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+            "REDOC_DIST": "SIDECAR",
+            "COMPONENT_SPLIT_REQUEST": True,
+            "SCHEMA_PATH_PREFIX": r"/api/v1",
+        },
+        "API_RATE_LIMIT": limit,
+        "API_RATE_LIMIT_WINDOW_SECONDS": window,
+        # An Idempotency-Key's first answer is kept this long (product.md: 24 hours)
+        "API_IDEMPOTENCY_SECONDS": env.int("API_IDEMPOTENCY_SECONDS", default=24 * 3600),
+        "API_BATCH_MAX": 1000,
+    }
