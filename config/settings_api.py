@@ -21,6 +21,7 @@ def api_settings(env, *, debug: bool) -> dict:
             "EXCEPTION_HANDLER": "api.errors.problem_handler",
             "UNAUTHENTICATED_USER": None,
             "DEFAULT_VERSIONING_CLASS": None,
+            "TEST_REQUEST_DEFAULT_FORMAT": "json",
         },
         "SPECTACULAR_SETTINGS": {
             "TITLE": "Messaging panel API",

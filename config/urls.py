@@ -9,6 +9,7 @@ from providers.views import webhook
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("hooks/<slug:connector>/<str:secret>/", webhook, name="provider-webhook"),
+    path("api/", include("api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path(
         "admin/providers/provideraccount/<int:account_id>/test-sms/",
@@ -18,3 +19,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]
+
+handler404 = "api.errors.not_found_or_html"
+handler500 = "api.errors.server_error_or_html"

@@ -88,6 +88,7 @@ def consent_apply(
     acting_user=None,
     subscriptions: dict[str, str] | None = None,
     whatsapp: dict[str, WhatsAppFields] | None = None,
+    appended: dict[int, int] | None = None,
 ) -> list[str | Rejection]:
     """Apply consent changes in order; return per change 'created' | 'updated' | 'unchanged' or
     a Rejection. Rules (iys.md §7-8, product.md Consent and İYS; consent.rules): type fits the
@@ -102,7 +103,8 @@ def consent_apply(
     it. Its consent follows the number's contact (a change's contact replaces the consent's even
     when the status stays), and the contact holding the number shows it (consent.implied: ONAY →
     opt-in, RET → opt-out, with the consent's date and the reference of the change that set it);
-    `whatsapp`, when given, receives number → those fields for every WHATSAPP change accepted."""
+    `whatsapp`, when given, receives number → those fields for every WHATSAPP change accepted;
+    `appended`, the position in `changes` → id of the history row it appended."""
     assert origin in ChangeOrigin.values
     now = timezone.now()
     keys = {(c.recipient, c.type, c.recipient_type) for c in changes}
@@ -119,7 +121,8 @@ def consent_apply(
     username = getattr(acting_user, "username", "") or ""
     pull = origin == ChangeOrigin.IYS_PULL
     numbers: dict[tuple, None] = {}  # the WHATSAPP consents whose contact fields this call sets
-    for change in changes:
+    positions: list[int] = []  # history row → its change's position
+    for position, change in enumerate(changes):
         if rejection := _check(change, now, origin):
             results.append(rejection)
             continue
@@ -154,6 +157,7 @@ def consent_apply(
         consent.consent_date = change.consent_date
         consent.source = change.source
         consent.contact_id = change.contact_id or consent.contact_id
+        positions.append(position)
         history.append(
             (
                 key,
@@ -201,6 +205,8 @@ def consent_apply(
     for key, row in history:
         row["consent_id"] = current[key].pk
     ids = insert_rows(ConsentChange, [row for _, row in history])  # append-only: rows are only ever inserted
+    if appended is not None:
+        appended.update(zip(positions, ids, strict=True))
     changed = sync_sms_subscription([current[k] for k in {k for k, _ in history}])
     if subscriptions is not None:
         subscriptions.update(changed)

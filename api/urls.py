@@ -1,0 +1,16 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from api import contacts
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", authentication_classes=[], permission_classes=[]),
+        name="api-docs",
+    ),
+    path("v1/contacts/", contacts.ContactsView.as_view(), name="api-contacts"),
+    path("v1/contacts/batch/", contacts.ContactsBatchView.as_view(), name="api-contacts-batch"),
+    path("v1/contacts/<str:external_id>/", contacts.ContactView.as_view(), name="api-contact"),
+]

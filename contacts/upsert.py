@@ -1,0 +1,135 @@
+"""Create or update contacts by external id, one or a batch (the API's contacts endpoints).
+
+Every item is checked on its own: a bad one gets its reasons and never stops the good ones
+(product.md: What bad input gets). A batch costs a few queries whatever its size."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contacts.models import Contact
+from contacts.parsers import parse_email
+from contacts.phones import to_e164
+
+ADDRESS_FIELDS = ("phone", "email", "whatsapp_number")
+FIELDS = (*ADDRESS_FIELDS, "attributes")
+_TR_E164 = re.compile(r"\+905\d{9}")  # the common case, checked without phonenumbers' parse
+
+
+@dataclass
+class ContactOutcome:
+    """One item's result: `created`/`updated`/`unchanged` with the contact, or its errors."""
+
+    outcome: str
+    contact: Contact | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _phone(value: str, what: str) -> tuple[str | None, str | None]:
+    if _TR_E164.fullmatch(value):
+        return value, None
+    parsed = to_e164(value)
+    return (parsed, None) if parsed else (None, f"'{value}' is not a valid {what}")
+
+
+def _clean(item: dict) -> tuple[dict, dict[str, list[str]]]:
+    """The item's fields normalised (E.164 numbers, lower-case email); None clears a field."""
+    values, errors = {}, {}
+    for name in FIELDS:
+        if name not in item:
+            continue
+        value = item[name]
+        if value is None or value == "":
+            values[name] = None  # null clears the field (attributes: all of them)
+            continue
+        if name in ("phone", "whatsapp_number"):
+            parsed, problem = _phone(str(value), "phone number" if name == "phone" else "WhatsApp number")
+        elif name == "email":
+            result = parse_email(str(value))
+            parsed, problem = (None, result.reason) if hasattr(result, "reason") else (result, None)
+        else:
+            parsed, problem = value, None
+        if problem:
+            errors[name] = [problem]
+        else:
+            values[name] = parsed
+    return values, errors
+
+
+def _apply(contact: Contact, values: dict) -> bool:
+    changed = False
+    for name, value in values.items():
+        if name == "attributes" and value is None:
+            changed = changed or bool(contact.attributes)
+            contact.attributes = {}
+        elif name == "attributes":
+            # merged: a key given null is removed; keys not named are kept
+            merged = {**(contact.attributes or {}), **value}
+            merged = {k: v for k, v in merged.items() if v is not None}
+            if merged != contact.attributes:
+                contact.attributes, changed = merged, True
+        elif getattr(contact, name) != value:
+            setattr(contact, name, value)
+            changed = True
+    return changed
+
+
+def contacts_upsert(*, items: list[dict]) -> list[ContactOutcome]:
+    """Each item: `external_id` and any of phone, email, whatsapp_number, attributes. Fields left
+    out keep their value; attributes are merged. An external id seen twice in one batch: the
+    later item applies on top of the earlier one. A WhatsApp number is one contact's only."""
+    try:
+        return _upsert(items)
+    except IntegrityError:
+        # another request made one of these contacts (or took a WhatsApp number) meanwhile:
+        # read again and apply on top of what it wrote
+        return _upsert(items)
+
+
+@transaction.atomic
+def _upsert(items: list[dict]) -> list[ContactOutcome]:
+    now = timezone.now()
+    cleaned = [_clean(item) for item in items]
+    exids = {item["external_id"] for item in items}
+    by_exid = {c.external_id: c for c in Contact.objects.select_for_update().filter(external_id__in=exids)}
+    wanted_numbers = {v["whatsapp_number"] for v, errors in cleaned if v.get("whatsapp_number") and not errors}
+    number_owner = dict(
+        Contact.objects.filter(whatsapp_number__in=wanted_numbers).values_list("whatsapp_number", "external_id")
+    )
+    results: list[ContactOutcome] = []
+    new: dict[str, Contact] = {}
+    changed: dict[str, Contact] = {}
+    for item, (values, errors) in zip(items, cleaned, strict=True):
+        exid = item["external_id"]
+        number = values.get("whatsapp_number")
+        if number and number_owner.get(number, exid) != exid:
+            errors = {**errors, "whatsapp_number": [f"{number} is the WhatsApp number of another contact"]}
+        if errors:
+            results.append(ContactOutcome("rejected", errors=errors))
+            continue
+        contact = by_exid.get(exid)
+        if contact is None:
+            contact = Contact(external_id=exid, attributes={})
+            _apply(contact, values)
+            by_exid[exid] = new[exid] = contact
+            outcome = "created"
+        elif _apply(contact, values):
+            outcome = "created" if exid in new else "updated"
+            if exid not in new:
+                changed[exid] = contact
+        else:
+            outcome = "created" if exid in new else "unchanged"
+        if number:
+            number_owner[number] = exid
+        results.append(ContactOutcome(outcome, contact))
+    if new:
+        Contact.objects.bulk_create(new.values())
+    if changed:
+        for contact in changed.values():
+            contact.updated_at = now
+        Contact.objects.bulk_update(changed.values(), [*FIELDS, "updated_at"])
+    return results
