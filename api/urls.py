@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import contacts
+from api import consents, contacts
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
@@ -13,4 +13,5 @@ urlpatterns = [
     path("v1/contacts/", contacts.ContactsView.as_view(), name="api-contacts"),
     path("v1/contacts/batch/", contacts.ContactsBatchView.as_view(), name="api-contacts-batch"),
     path("v1/contacts/<str:external_id>/", contacts.ContactView.as_view(), name="api-contact"),
+    path("v1/consents/", consents.ConsentsView.as_view(), name="api-consents"),
 ]
