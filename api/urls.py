@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import consents, contacts
+from api import consents, contacts, messages
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
@@ -14,4 +14,6 @@ urlpatterns = [
     path("v1/contacts/batch/", contacts.ContactsBatchView.as_view(), name="api-contacts-batch"),
     path("v1/contacts/<str:external_id>/", contacts.ContactView.as_view(), name="api-contact"),
     path("v1/consents/", consents.ConsentsView.as_view(), name="api-consents"),
+    path("v1/messages/", messages.MessagesView.as_view(), name="api-messages"),
+    path("v1/messages/<int:message_id>/", messages.MessageView.as_view(), name="api-message"),
 ]

@@ -110,3 +110,14 @@ class SmsChannel:
                 phones.add(phone)
         if phones:
             consent_opt_out_by_reply(recipients=sorted(phones), origin_ref=f"provider account {account.pk}")
+
+    def single_message(
+        self, *, account, kind: str, to: str, contact, text: str, template: str, language: str,
+        placeholders: dict, sender: str,
+    ):  # fmt: skip
+        from channels_sms.services import sms_message
+
+        return sms_message(
+            account=account, kind=kind, to=to, contact=contact, text=text, template=template,
+            placeholders=placeholders, sender=sender,
+        )  # fmt: skip

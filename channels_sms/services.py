@@ -1,17 +1,81 @@
-"""Single SMS (sms_send, the test send, alerts through the API later): the SMS checks, then the
-core's message_send_now (the sending rule, the exactly-once row, the provider call)."""
+"""Single SMS (sms_send, the test send, the API): the SMS checks, then the core's single-message
+path (the sending rule, the exactly-once row, the provider call)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
+from channels_sms.models import SmsTemplate
 from contacts.models import Contact
 from contacts.phones import to_e164
 from messaging.models import Message
+from messaging.rendering import CONTACT_FIELDS, VARIABLE, contact_values, render
 from messaging.services import message_send_now
 from providers.base import Channel, MessagingConnector
 from providers.models import ProviderAccount
 from providers.sms import sender_problem
+
+
+def sms_message(
+    *,
+    account: ProviderAccount,
+    kind: str,
+    to: str = "",
+    contact: Contact | None = None,
+    text: str = "",
+    template: str = "",
+    placeholders: dict | None = None,
+    sender: str = "",
+) -> Message:
+    """One SMS, not yet saved: to `to` (the contact holding that phone, if any) or to `contact`'s
+    phone; the text given or the named template's, its {{variables}} filled from `placeholders`
+    first, then the contact. A variable with neither (and no default) is an error."""
+    if account.channel != Channel.SMS or not isinstance(account.connector_instance(), MessagingConnector):
+        raise ValidationError({"account": f"the account '{account.name}' does not send SMS"})
+    if contact is not None:
+        if not contact.phone:
+            raise ValidationError({"contact": f"the contact {contact.external_id or contact.pk} has no mobile phone"})
+        parsed = contact.phone
+    else:
+        parsed = to_e164(to)
+        if parsed is None:
+            raise ValidationError({"to": f"'{to}' is not a valid phone number"})
+        contact = Contact.objects.filter(phone=parsed).order_by("pk").first()
+    if template and text:
+        raise ValidationError({"template": "give either a template or a text, not both"})
+    preset = None
+    if template:
+        preset = SmsTemplate.objects.filter(name=template).first()
+        if preset is None:
+            raise ValidationError({"template": f"there is no SMS template named '{template}'"})
+        text = preset.text
+    sender = sender or (preset.sender if preset else "") or account.settings.get("sender", "")
+    if problem := sender_problem(sender):
+        raise ValidationError({"sender": problem})
+    if not text.strip():
+        raise ValidationError({"text": "the message has no text"})
+    values = (
+        contact_values(**{f: getattr(contact, f) for f in CONTACT_FIELDS}, attributes=contact.attributes)
+        if contact
+        else {}
+    )
+    values.update({k: v for k, v in (placeholders or {}).items() if v is not None})
+    if VARIABLE.search(text):
+        text, missing = render(text, values)
+        if missing:
+            names = ", ".join(f"{{{{{n}}}}}" for n in dict.fromkeys(missing))
+            raise ValidationError({"placeholders": f"no value for {names}: give it in placeholders"})
+    return Message(
+        channel=Channel.SMS,
+        kind=kind,
+        account=account,
+        to=parsed,
+        sender=sender,
+        text=text,
+        template=preset,
+        parameters=placeholders or None,
+        contact=contact,
+    )
 
 
 def message_send(

@@ -36,8 +36,8 @@ from channels_whatsapp.services import (
     template_submission,
     template_submit,
     templates_sync,
-    whatsapp_send,
 )
+from channels_whatsapp.single import whatsapp_send
 from channels_whatsapp.template_checks import LANGUAGES
 from messaging.admin import CampaignAdminBase
 from messaging.models import CampaignStatus

@@ -209,3 +209,33 @@ class WhatsAppChannel:
             )
         if stops:
             logger.info("account %s: %d WhatsApp opt-out(s) from replies", account.pk, len(stops))
+
+    def single_message(
+        self, *, account, kind: str, to: str, contact, text: str, template: str, language: str,
+        placeholders: dict, sender: str,
+    ):  # fmt: skip
+        from django.core.exceptions import ValidationError
+
+        from channels_whatsapp.single import whatsapp_message, whatsapp_template_named
+
+        if sender:
+            raise ValidationError({"sender": "a WhatsApp message is sent from the account's number: leave sender out"})
+        found = whatsapp_template_named(account=account, name=template, language=language) if template else None
+        values = _part_values(placeholders)
+        message = whatsapp_message(account=account, to=to, contact=contact, template=found, values=values, text=text)
+        if kind and found is not None and kind != message.kind:
+            raise ValidationError(
+                {"kind": f"the template {found.name} is {found.category.lower()}, so its kind is {message.kind}"}
+            )
+        return message
+
+
+def _part_values(placeholders: dict) -> dict[str, dict[str, str]]:
+    """{"1": "Ayşe"} fills the body; {"body": {"1": …}, "header": {…}, "button:0": {…}} any part."""
+    values: dict[str, dict[str, str]] = {}
+    for name, value in (placeholders or {}).items():
+        if isinstance(value, dict):
+            values.setdefault(name, {}).update({str(k): str(v) for k, v in value.items()})
+        else:
+            values.setdefault("body", {})[str(name)] = str(value)
+    return values

@@ -20,13 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from channels_whatsapp.channel import kind_for, template_refusal
 from channels_whatsapp.models import TemplateStatus, WhatsAppTemplate
-from channels_whatsapp.rendering import binding_problems
-from contacts.models import Contact
-from contacts.phones import to_e164
-from messaging.models import Message
-from messaging.services import message_send_now
 from providers.base import Channel, TemplateStatusUpdate, TransportError, WebhookEvents
 from providers.models import ProviderAccount
 from providers.whatsapp.uploads import MB, SAMPLE_MAX_BYTES, SAMPLE_TYPES, sample_type
@@ -338,52 +332,3 @@ def handle_webhook_events(*, account_id: int, events: WebhookEvents) -> None:
     """settings.WEBHOOK_EVENT_HANDLERS entry (the core handles reports and inbound messages)."""
     if events.template_updates:
         templates_apply_updates(account_id=account_id, updates=events.template_updates)
-
-
-def whatsapp_send(
-    *,
-    to: str,
-    account: ProviderAccount,
-    template: WhatsAppTemplate | None = None,
-    values: dict[str, dict[str, str]] | None = None,
-    text: str = "",
-    acting_user=None,
-) -> Message:
-    """One WhatsApp message now: an approved template with `values` for its variables (bindings,
-    as the template's, with literal values), or free text, which goes only inside the 24-hour
-    window the person opened. The number's contact must have opted in (the sending rule)."""
-    whatsapp_account(account)
-    number = to_e164(to)
-    if number is None:
-        raise ValidationError({"to": f"'{to}' is not a valid phone number"})
-    if (template is None) == (not text.strip()):
-        raise ValidationError({"template": "give either a template or a text"})
-    if template is not None:
-        if refusal := template_refusal(template, account.pk):
-            raise ValidationError({"template": refusal})
-        bindings = _merge_values(template.variables, values or {})
-        if problems := binding_problems(template.components, bindings):
-            raise ValidationError({"template": "; ".join(problems)})
-        kind = kind_for(template)
-    else:
-        bindings, kind = None, "transactional"  # a reply inside the window
-    contact = Contact.objects.filter(whatsapp_number=number).first()
-    message = Message(
-        channel=Channel.WHATSAPP,
-        kind=kind,
-        account=account,
-        to=number,
-        text=text,
-        template=template,
-        parameters=bindings,
-        contact=contact,
-    )
-    return message_send_now(message, acting_user=acting_user)
-
-
-def _merge_values(bindings: dict, values: dict[str, dict[str, str]]) -> dict:
-    merged = {part: dict(entries) for part, entries in (bindings or {}).items() if isinstance(entries, dict)}
-    for part, entries in values.items():
-        for name, value in entries.items():
-            merged.setdefault(part, {})[name] = {"value": value}
-    return merged

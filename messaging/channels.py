@@ -7,6 +7,7 @@ channel app, and no channel app imports another):
 - what each message of a campaign renders (`campaign_content`) and how one claimed row becomes a
   request to the provider (`compose`: text, segments, template parameters);
 - what one message costs in the preview (`message_cost`);
+- how one message outside a campaign is made (`single_message`: the API, journeys);
 - what a provider's consent refusal, a bounce and an inbound message mean (`consent_refused`,
   `recipients_bounced`, `handle_inbound`).
 """
@@ -92,6 +93,15 @@ class ChannelAdapter(Protocol):
 
     def handle_inbound(self, *, account, inbound: list) -> None:
         """Messages from people (providers.base.InboundMessage): STOP words, windows opened."""
+        ...
+
+    def single_message(
+        self, *, account, kind: str, to: str, contact, text: str, template: str, language: str,
+        placeholders: dict, sender: str,
+    ):  # fmt: skip
+        """One message outside a campaign, not yet saved (messaging.models.Message), to `to` or to
+        `contact`'s address; text, or the channel's template called `template` with `placeholders`
+        for its variables. A django ValidationError names the field that is wrong."""
         ...
 
 

@@ -49,9 +49,11 @@ def sending_tick() -> dict:
     )
     from messaging.models import Campaign, CampaignStatus
     from messaging.services import campaigns_start_due
+    from messaging.single import messages_send_due_single
 
     started = campaigns_start_due()
     freed = messages_free_stale_claims()
+    singles = messages_send_due_single()
     # a campaign whose rows are not all made (its preparer stopped): carry on; a running preparer
     # holds the campaign's row, and this one then steps back at once
     for pk in Campaign.objects.filter(status=CampaignStatus.SENDING, prepared_at__isnull=True).values_list(
@@ -66,7 +68,15 @@ def sending_tick() -> dict:
     for pk in dispatched:
         campaign_dispatcher_lease(campaign_id=pk, seconds=0)
         dispatch_campaign.delay(pk)
-    return {"started": started, "freed": freed, "dispatched": dispatched}
+    return {"started": started, "freed": freed, "dispatched": dispatched, "single_sent": singles}
+
+
+@shared_task(name="messaging.tasks.send_single_message", acks_late=True, ignore_result=True)
+def send_single_message(message_id: int) -> str:
+    """One queued single message (the API, journeys); a lost task is picked up by sending_tick."""
+    from messaging.single import message_send_single
+
+    return message_send_single(message_id=message_id)
 
 
 @shared_task(name="messaging.tasks.poll_delivery_reports")

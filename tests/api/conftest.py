@@ -23,3 +23,23 @@ def make_client(db):
 def api(make_client) -> APIClient:
     """A client whose key has every scope."""
     return make_client()
+
+
+@pytest.fixture
+def infobip():
+    from tests.fakes.infobip import FakeInfobip
+
+    fake = FakeInfobip().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def sms_account(infobip):
+    from providers.services import account_install
+
+    return account_install(
+        name="Infobip",
+        connector="infobip",
+        values={"base_url": infobip.url, "api_key": infobip.api_key, "sender": "MARKA", "price_per_segment": "0.02"},
+    )

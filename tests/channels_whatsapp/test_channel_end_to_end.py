@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from channels_whatsapp.models import ServiceWindow, TemplateStatus, WhatsAppTemplate
-from channels_whatsapp.services import template_save_draft, template_submit, templates_sync, whatsapp_send
+from channels_whatsapp.services import template_save_draft, template_submit, templates_sync
+from channels_whatsapp.single import whatsapp_send
 from contacts.models import Contact, ContactList
 from messaging.models import Campaign, Message
 from messaging.selectors import campaign_preview, campaign_statistics

@@ -20,7 +20,8 @@ from django.utils import translation
 
 from channels_whatsapp.editor import TemplateEditorForm
 from channels_whatsapp.models import WhatsAppTemplate
-from channels_whatsapp.services import template_save_draft, template_submit, templates_sync, whatsapp_send
+from channels_whatsapp.services import template_save_draft, template_submit, templates_sync
+from channels_whatsapp.single import whatsapp_send
 from contacts.models import Contact
 from providers.base import TransportError
 from providers.services import account_install

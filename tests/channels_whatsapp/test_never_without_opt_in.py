@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels_whatsapp.models import ServiceWindow, WhatsAppTemplate
-from channels_whatsapp.services import whatsapp_send
+from channels_whatsapp.single import whatsapp_send
 from consent.models import Consent, ConsentChange
 from contacts.models import Contact, ContactList
 from messaging.dispatch import campaign_dispatch

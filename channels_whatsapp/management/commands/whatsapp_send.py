@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from channels_whatsapp.channel import parse_vars
 from channels_whatsapp.models import WhatsAppTemplate
-from channels_whatsapp.services import whatsapp_send
+from channels_whatsapp.single import whatsapp_send
 from messaging.management.commands.send_campaign import errors_text
 from messaging.selectors import NoAccount, channel_account
 from providers.base import Channel
