@@ -17,8 +17,8 @@ HISTORY_LIMIT = 500
 
 class ConsentIn(serializers.Serializer):
     recipient = serializers.CharField(max_length=265, help_text="A phone number (E.164 or as typed) or an email.")
-    type = serializers.ChoiceField(choices=ConsentType.values)
-    status = serializers.ChoiceField(choices=ConsentStatus.values)
+    type = serializers.ChoiceField(choices=ConsentType.choices)
+    status = serializers.ChoiceField(choices=ConsentStatus.choices)
     consent_date = serializers.CharField(
         max_length=40,
         help_text="When the consent was given or withdrawn: ISO 8601, or İYS's `YYYY-MM-DD HH:mm:ss` "
@@ -29,7 +29,7 @@ class ConsentIn(serializers.Serializer):
         help_text="Where the brand collected it: İYS's HS_* value (HS_WEB, HS_MOBIL, ...) or a platform "
         "the uploads accept (web, mobile, store, callcenter, event, ...).",
     )
-    recipient_type = serializers.ChoiceField(choices=RecipientType.values, required=False)
+    recipient_type = serializers.ChoiceField(choices=RecipientType.choices, required=False)
 
 
 class ChangeOut(serializers.ModelSerializer):

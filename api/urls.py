@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import consents, contacts, messages
+from api import consents, contacts, events, messages, stats
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
@@ -16,4 +16,6 @@ urlpatterns = [
     path("v1/consents/", consents.ConsentsView.as_view(), name="api-consents"),
     path("v1/messages/", messages.MessagesView.as_view(), name="api-messages"),
     path("v1/messages/<int:message_id>/", messages.MessageView.as_view(), name="api-message"),
+    path("v1/campaigns/<int:campaign_id>/stats/", stats.CampaignStatsView.as_view(), name="api-campaign-stats"),
+    path("v1/events/", events.EventsView.as_view(), name="api-events"),
 ]

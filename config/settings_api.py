@@ -37,6 +37,11 @@ def api_settings(env, *, debug: bool) -> dict:
             "REDOC_DIST": "SIDECAR",
             "COMPONENT_SPLIT_REQUEST": True,
             "SCHEMA_PATH_PREFIX": r"/api/v1",
+            "ENUM_NAME_OVERRIDES": {
+                "ConsentTypeEnum": "consent.models.ConsentType",
+                "ConsentStatusEnum": "consent.models.ConsentStatus",
+                "RecipientTypeEnum": "consent.models.RecipientType",
+            },
         },
         "API_RATE_LIMIT": limit,
         "API_RATE_LIMIT_WINDOW_SECONDS": window,
