@@ -20,7 +20,7 @@ MARKETER_READ_ONLY: set[str] = {"consent.iyscursor", "consent.iysbackfill", "mes
 # choosing "transactional" skips the subscription and İYS checks.
 ADMIN_ONLY_PERMISSIONS = {"messaging.send_transactional"}
 # Apps an admin manages besides the marketer's.
-ADMIN_APPS = MARKETER_APPS + ("providers", "auth", "django_celery_beat", "axes")
+ADMIN_APPS = MARKETER_APPS + ("providers", "auth", "django_celery_beat", "axes", "api", "webhooks")
 
 
 def role_permissions(Permission, role: str):
