@@ -37,6 +37,10 @@ def api_settings(env, *, debug: bool) -> dict:
             "REDOC_DIST": "SIDECAR",
             "COMPONENT_SPLIT_REQUEST": True,
             "SCHEMA_PATH_PREFIX": r"/api/v1",
+            "POSTPROCESSING_HOOKS": [
+                "drf_spectacular.hooks.postprocess_schema_enums",
+                "api.docs.add_limits_and_idempotency",  # RateLimit-* headers, Idempotency-Key on POST
+            ],
         },
         "API_RATE_LIMIT": limit,
         "API_RATE_LIMIT_WINDOW_SECONDS": window,
