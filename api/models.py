@@ -56,7 +56,7 @@ class IdempotentRequest(models.Model):
     fingerprint = models.CharField(max_length=64)  # sha256 of method, path and body
     state = models.CharField(max_length=10, choices=IdempotencyState.choices, default=IdempotencyState.RUNNING)
     response_status = models.SmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
+    response_body = models.JSONField(null=True)  # the rendered body, as one JSON string (api.idempotency)
     response_headers = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True)

@@ -266,6 +266,11 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
         "every_seconds": 3600,
         "description": "Tests every active connector account hourly; failures show on the dashboard.",
     },
+    "API: forget old Idempotency-Key answers": {
+        "task": "api.tasks.forget_idempotent_requests",
+        "every_seconds": 3600,
+        "description": "Deletes the answers kept for Idempotency-Key once older than API_IDEMPOTENCY_SECONDS (24 h).",
+    },
 }
 
 # Dashboard figures: callables returning a list of figures; each app adds its own.

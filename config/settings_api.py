@@ -42,6 +42,10 @@ def api_settings(env, *, debug: bool) -> dict:
                 "ConsentStatusEnum": "consent.models.ConsentStatus",
                 "RecipientTypeEnum": "consent.models.RecipientType",
             },
+            "POSTPROCESSING_HOOKS": [
+                "drf_spectacular.hooks.postprocess_schema_enums",
+                "api.docs.add_limits_and_idempotency",  # RateLimit-* headers, Idempotency-Key on POST
+            ],
         },
         "API_RATE_LIMIT": limit,
         "API_RATE_LIMIT_WINDOW_SECONDS": window,
