@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from api.base import ApiView
 from api.docs import problems
 from api.errors import Unprocessable
+from api.fields import Choice, Text
 from consent.models import Consent, ConsentChange, ConsentStatus, ConsentType, RecipientType
 from consent.recording import ConsentRefused, consent_record, normalise_recipient, parse_consent_date
 
@@ -16,20 +17,20 @@ HISTORY_LIMIT = 500
 
 
 class ConsentIn(serializers.Serializer):
-    recipient = serializers.CharField(max_length=265, help_text="A phone number (E.164 or as typed) or an email.")
-    type = serializers.ChoiceField(choices=ConsentType.choices)
-    status = serializers.ChoiceField(choices=ConsentStatus.choices)
-    consent_date = serializers.CharField(
+    recipient = Text(max_length=265, help_text="A phone number (E.164 or as typed) or an email.")
+    type = Choice(choices=ConsentType.choices)
+    status = Choice(choices=ConsentStatus.choices)
+    consent_date = Text(
         max_length=40,
         help_text="When the consent was given or withdrawn: ISO 8601, or İYS's `YYYY-MM-DD HH:mm:ss` "
         "(Europe/Istanbul when no offset is given).",
     )
-    source = serializers.CharField(
+    source = Text(
         max_length=40,
         help_text="Where the brand collected it: İYS's HS_* value (HS_WEB, HS_MOBIL, ...) or a platform "
         "the uploads accept (web, mobile, store, callcenter, event, ...).",
     )
-    recipient_type = serializers.ChoiceField(choices=RecipientType.choices, required=False)
+    recipient_type = Choice(choices=RecipientType.choices, required=False)
 
 
 class ChangeOut(serializers.ModelSerializer):
@@ -66,7 +67,7 @@ class ConsentOut(serializers.ModelSerializer):
 
 
 class RecordedOut(serializers.Serializer):
-    outcome = serializers.ChoiceField(
+    outcome = Choice(
         choices=["created", "updated", "unchanged"],
         help_text="unchanged: the same status again, or an older consent date than the one held; nothing is appended.",
     )
@@ -75,7 +76,7 @@ class RecordedOut(serializers.Serializer):
 
 
 class RecipientOut(serializers.Serializer):
-    recipient = serializers.CharField()
+    recipient = Text()
     consents = ConsentOut(many=True)
     history = ChangeOut(many=True, help_text=f"Newest first, at most {HISTORY_LIMIT}.")
 

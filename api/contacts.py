@@ -10,18 +10,19 @@ from rest_framework.response import Response
 
 from api.base import ApiView
 from api.docs import problems
+from api.fields import Choice, Text
 from contacts.models import Contact
 from contacts.upsert import contacts_upsert
 
 
 class ContactIn(serializers.Serializer):
-    external_id = serializers.CharField(max_length=191, help_text="The brand's own id of the contact.")
-    phone = serializers.CharField(
+    external_id = Text(max_length=191, help_text="The brand's own id of the contact.")
+    phone = Text(
         max_length=32, required=False, allow_null=True, allow_blank=True,
         help_text="Mobile phone; E.164 ('+905331234562') or as typed in Turkey ('0533 123 45 62'). null clears it.",
     )  # fmt: skip
-    email = serializers.CharField(max_length=254, required=False, allow_null=True, allow_blank=True)
-    whatsapp_number = serializers.CharField(
+    email = Text(max_length=254, required=False, allow_null=True, allow_blank=True)
+    whatsapp_number = Text(
         max_length=32, required=False, allow_null=True, allow_blank=True,
         help_text="The number the contact uses WhatsApp on (one contact's only).",
     )  # fmt: skip
@@ -67,9 +68,9 @@ class BatchIn(serializers.Serializer):
 
 class BatchItemOut(serializers.Serializer):
     index = serializers.IntegerField()
-    outcome = serializers.ChoiceField(choices=["created", "updated", "unchanged", "rejected"])
+    outcome = Choice(choices=["created", "updated", "unchanged", "rejected"])
     contact = ContactOut(required=False)
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    errors = serializers.DictField(child=serializers.ListField(child=Text()), required=False)
 
 
 class BatchOut(serializers.Serializer):

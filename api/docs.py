@@ -34,8 +34,9 @@ PROBLEMS = {
 }
 
 
-def problems(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(Problem, description=PROBLEMS[code]) for code in codes}
+def problems(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
+    """Problem-details responses, served as application/problem+json (RFC 9457)."""
+    return {(code, "application/problem+json"): OpenApiResponse(Problem, description=PROBLEMS[code]) for code in codes}
 
 
 class BearerKeyScheme(OpenApiAuthenticationExtension):

@@ -8,19 +8,20 @@ from rest_framework.response import Response
 
 from api.base import ApiView
 from api.docs import problems
+from api.fields import Text
 from contacts.events import event_record
 from contacts.models import Contact, ContactEvent
 
 
 class EventIn(serializers.Serializer):
-    contact = serializers.CharField(max_length=191, help_text="The contact's external id.")
-    name = serializers.CharField(max_length=100, help_text="e.g. cart_abandoned, order.paid")
+    contact = Text(max_length=191, help_text="The contact's external id.")
+    name = Text(max_length=100, help_text="e.g. cart_abandoned, order.paid")
     properties = serializers.DictField(required=False, help_text="Anything the journeys may look at.")
     occurred_at = serializers.DateTimeField(required=False, help_text="ISO 8601; now when left out.")
 
 
 class EventOut(serializers.ModelSerializer):
-    contact = serializers.CharField(source="contact.external_id")
+    contact = Text(source="contact.external_id")
 
     class Meta:
         model = ContactEvent

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -17,13 +18,14 @@ from rest_framework.response import Response
 
 from api.base import ApiView
 from api.docs import problems
+from api.fields import Choice, Text
 from consent.models import MessageKind
 from contacts.models import Contact
 from messaging.models import Message, MessageStatus
 from messaging.single import message_submit
-from providers.base import Channel
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
+CHANNELS = list(settings.MESSAGING_CHANNELS)  # sms, whatsapp
 
 
 def parse_send_date(text: str) -> datetime | None:
@@ -53,30 +55,26 @@ API_STATUSES = ["scheduled", *[s for s in MessageStatus.values if s != MessageSt
 
 
 class MessageIn(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=Channel.values)
-    to = serializers.CharField(max_length=32, required=False, help_text="A phone number; or give `contact`.")
-    contact = serializers.CharField(max_length=191, required=False, help_text="A contact's external id.")
-    kind = serializers.ChoiceField(
+    channel = Choice(choices=CHANNELS)
+    to = Text(max_length=32, required=False, help_text="A phone number; or give `contact`.")
+    contact = Text(max_length=191, required=False, help_text="A contact's external id.")
+    kind = Choice(
         choices=MessageKind.values,
         required=False,
         help_text="SMS: newsletter (the default; needs consent) or transactional. "
         "WhatsApp: follows the template's category (free text is a reply inside the 24-hour window).",
     )
-    text = serializers.CharField(max_length=5000, required=False, trim_whitespace=False)
-    template = serializers.CharField(
-        max_length=512, required=False, help_text="SMS template or WhatsApp template name."
-    )
-    language = serializers.CharField(max_length=15, required=False, help_text="A WhatsApp template's language.")
+    text = Text(max_length=5000, required=False, trim_whitespace=False)
+    template = Text(max_length=512, required=False, help_text="SMS template or WhatsApp template name.")
+    language = Text(max_length=15, required=False, help_text="A WhatsApp template's language.")
     placeholders = serializers.DictField(
         required=False,
         help_text='Values for the template\'s variables: SMS {{name}} → {"name": "Ayşe"}; WhatsApp '
         '{"1": "Ayşe"} for the body or {"body": {...}, "header": {...}, "button:0": {...}}.',
     )
-    sender = serializers.CharField(max_length=15, required=False, allow_blank=True)
-    account = serializers.CharField(
-        max_length=100, required=False, help_text="The account's name; the only one by default."
-    )
-    send_date = serializers.CharField(
+    sender = Text(max_length=15, required=False, allow_blank=True)
+    account = Text(max_length=100, required=False, help_text="The account's name; the only one by default.")
+    send_date = Text(
         max_length=40, required=False, help_text="now (default), `YYYY-MM-DD HH:mm` (Europe/Istanbul) or ISO 8601."
     )
 
@@ -89,9 +87,9 @@ class MessageIn(serializers.Serializer):
 
 
 class HistoryOut(serializers.Serializer):
-    status = serializers.CharField()
-    raw_status = serializers.CharField()
-    reason = serializers.CharField()
+    status = Text()
+    raw_status = Text()
+    reason = Text()
     at = serializers.DateTimeField()
 
 
@@ -123,6 +121,12 @@ class MessageOut(serializers.ModelSerializer):
         if api_status(message) != "scheduled":
             return None
         return serializers.DateTimeField().to_representation(message.next_attempt_at)
+
+
+class MessagePageOut(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page's address; null on the last page.")
+    previous = serializers.URLField(allow_null=True)
+    results = MessageOut(many=True)
 
 
 class MessagesPage(CursorPagination):
@@ -178,15 +182,15 @@ class MessagesView(ApiView):
         description="Scope: `messages`. Cursor-paginated: follow `next`.",
         parameters=[
             OpenApiParameter("status", str, enum=API_STATUSES),
-            OpenApiParameter("channel", str, enum=Channel.values),
+            OpenApiParameter("channel", str, enum=CHANNELS),
             OpenApiParameter("campaign", int),
             OpenApiParameter("contact", str, description="A contact's external id."),
             OpenApiParameter("to", str),
             OpenApiParameter("created_after", datetime),
             OpenApiParameter("created_before", datetime),
-            OpenApiParameter("limit", int, description="Up to 1,000 per page (100 by default)."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 1,000 per page (100 by default)."),
         ],
-        responses={200: MessageOut(many=True), **problems(400, 401, 403, 429)},
+        responses={200: MessagePageOut, **problems(400, 401, 403, 429)},
         tags=["messages"],
     )
     def get(self, request):
@@ -213,7 +217,9 @@ class MessageView(ApiView):
 
 def _filtered(messages, params):
     errors = {}
-    if value := params.get("status"):
+    if (limit := params.get("limit")) is not None and not (limit.isdigit() and 1 <= int(limit) <= 1000):
+        errors["limit"] = ["the page size is a whole number from 1 to 1000"]
+    if (value := params.get("status")) is not None:
         if value not in API_STATUSES:
             errors["status"] = [f"unknown status '{value}'"]
         elif value in ("scheduled", "queued"):
@@ -224,9 +230,11 @@ def _filtered(messages, params):
                 messages = messages.filter(Q(status=MessageStatus.PENDING) | Q(status=value)).exclude(scheduled)
         else:
             messages = messages.filter(status=value)
-    if value := params.get("channel"):
+    if (value := params.get("channel")) is not None:
+        if value not in CHANNELS:
+            errors["channel"] = [f"unknown channel '{value}'"]
         messages = messages.filter(channel=value)
-    if value := params.get("campaign"):
+    if (value := params.get("campaign")) is not None:
         if not value.isdigit():
             errors["campaign"] = ["a campaign id is a number"]
         else:
@@ -236,7 +244,7 @@ def _filtered(messages, params):
     if value := params.get("to"):
         messages = messages.filter(to=value)
     for name, lookup in (("created_after", "created_at__gte"), ("created_before", "created_at__lt")):
-        if value := params.get(name):
+        if (value := params.get(name)) is not None:
             try:
                 moment = datetime.fromisoformat(value)
             except ValueError:
