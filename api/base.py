@@ -5,6 +5,7 @@ here so a view only writes its handlers."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import translation
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
@@ -30,10 +31,18 @@ class ApiView(APIView):
     def origin_ref(self) -> str:
         return self.request.auth.label
 
+    def refuse_unknown_params(self, *known: str) -> None:
+        """A query parameter the endpoint does not know is a 400 (a typo would otherwise filter nothing)."""
+        if unknown := sorted(set(self.request.query_params) - set(known)):
+            raise exceptions.ValidationError(
+                {name: [f"unknown query parameter; this endpoint takes {', '.join(known)}"] for name in unknown}
+            )
+
     def dispatch(self, request, *args, **kwargs):
         self.idempotency: Idempotency | None = None
         try:
-            return super().dispatch(request, *args, **kwargs)
+            with translation.override("en"):  # one language for machines, as the schema's
+                return super().dispatch(request, *args, **kwargs)
         finally:
             if self.idempotency is not None:  # no answer was stored: the client may retry
                 self.idempotency.release()

@@ -124,6 +124,7 @@ class ConsentsView(ApiView):
         tags=["consents"],
     )
     def get(self, request):
+        self.refuse_unknown_params("recipient")
         raw = request.query_params.get("recipient", "")
         if not raw.strip() or "\x00" in raw:
             raise serializers.ValidationError({"recipient": ["give the phone number or email to look up"]})

@@ -13,6 +13,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -123,6 +124,9 @@ class MessageOut(serializers.ModelSerializer):
         return serializers.DateTimeField().to_representation(message.next_attempt_at)
 
 
+FILTERS = ("status", "channel", "campaign", "contact", "to", "created_after", "created_before")
+
+
 class MessagePageOut(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next page's address; null on the last page.")
     previous = serializers.URLField(allow_null=True)
@@ -134,6 +138,12 @@ class MessagesPage(CursorPagination):
     page_size = 100
     page_size_query_param = "limit"
     max_page_size = 1000
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise serializers.ValidationError({"cursor": ["not a cursor: take it from next or previous"]}) from None
 
 
 class MessagesView(ApiView):
@@ -189,11 +199,13 @@ class MessagesView(ApiView):
             OpenApiParameter("created_after", datetime),
             OpenApiParameter("created_before", datetime),
             OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 1,000 per page (100 by default)."),
+            OpenApiParameter("cursor", str, description="Where a page starts: take it from `next` or `previous`."),
         ],
         responses={200: MessagePageOut, **problems(400, 401, 403, 429)},
         tags=["messages"],
     )
     def get(self, request):
+        self.refuse_unknown_params(*FILTERS, "limit", "cursor")
         messages = _filtered(Message.objects.select_related("contact", "account"), request.query_params)
         page = MessagesPage()
         rows = page.paginate_queryset(messages, request, view=self)
