@@ -7,11 +7,16 @@ import threading
 from http.server import ThreadingHTTPServer
 
 
+class _Server(ThreadingHTTPServer):
+    # the socketserver default backlog of 5 refuses connections when a connector opens 16 at once
+    request_queue_size = 128
+
+
 class FakeServer:
     path_prefix = ""  # the API's base path, part of the URL a connector is given
 
     def _serve(self, handler_class) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+        self.server = _Server(("127.0.0.1", 0), handler_class)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
