@@ -16,7 +16,10 @@ from api.services import api_key_create
 
 class ApiKeyCreateForm(forms.ModelForm):
     scope_choices = forms.MultipleChoiceField(
-        label=_("scopes"), choices=Scope.choices, widget=forms.CheckboxSelectMultiple, required=True
+        label=_("scopes"),
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("What the key may do; each API endpoint names the scope it needs."),
     )
     expires_on = forms.DateField(
         label=_("last day it works"),

@@ -88,8 +88,8 @@ class MessageIn(serializers.Serializer):
 
 
 class HistoryOut(serializers.Serializer):
-    status = Text()
-    raw_status = Text()
+    status = Text(help_text="created, then each status the message moved to (and read, on WhatsApp).")
+    raw_status = Text(help_text="The provider's own word for it, where it gave one.")
     reason = Text()
     at = serializers.DateTimeField()
 
@@ -122,6 +122,23 @@ class MessageOut(serializers.ModelSerializer):
         if api_status(message) != "scheduled":
             return None
         return serializers.DateTimeField().to_representation(message.next_attempt_at)
+
+
+class MessageDetailOut(MessageOut):
+    origin = Text(help_text="Who made it outside a campaign, e.g. the API key.")
+    history = serializers.SerializerMethodField()
+
+    class Meta(MessageOut.Meta):
+        fields = [*MessageOut.Meta.fields, "origin", "history"]
+
+    @extend_schema_field(HistoryOut(many=True))
+    def get_history(self, message) -> list:
+        first = {"status": "created", "raw_status": "", "reason": "", "at": message.created_at}
+        events = list(message.status_events.order_by("at", "id").values("status", "raw_status", "reason", "at"))
+        if message.status == MessageStatus.SKIPPED and not events:  # refused when made: never moved
+            events.append({"status": message.status, "raw_status": "", "reason": message.reason,
+                           "at": message.created_at})  # fmt: skip
+        return HistoryOut([first, *events], many=True).data
 
 
 FILTERS = ("status", "channel", "campaign", "contact", "to", "created_after", "created_before")
@@ -219,12 +236,12 @@ class MessageView(ApiView):
         operation_id="message_read",
         summary="Read a message: status, the provider's status, times, segments, price and its status history",
         description="Scope: `messages`.",
-        responses={200: MessageOut, **problems(401, 403, 404, 429)},
+        responses={200: MessageDetailOut, **problems(401, 403, 404, 429)},
         tags=["messages"],
     )
     def get(self, request, message_id: int):
         message = get_object_or_404(Message.objects.select_related("contact", "account"), pk=message_id)
-        return Response(MessageOut(message).data)
+        return Response(MessageDetailOut(message).data)
 
 
 def _filtered(messages, params):

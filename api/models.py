@@ -27,6 +27,21 @@ class ApiKey(AbstractAPIKey):
     )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
 
+    # the library's fields, relabelled in the panel's words (and languages); the columns are unchanged
+    created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    name = models.CharField(
+        _("name"),
+        max_length=50,
+        default=None,
+        help_text=_("What the key is for, e.g. 'crm' or 'web shop'; at most 50 characters."),
+    )
+    revoked = models.BooleanField(
+        _("revoked"), blank=True, default=False, help_text=_("A revoked key stops working at once, for good.")
+    )
+    expiry_date = models.DateTimeField(
+        _("expires"), blank=True, null=True, help_text=_("After this moment the key no longer works.")
+    )
+
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")

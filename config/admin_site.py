@@ -21,6 +21,7 @@ NAVIGATION = [
     (_("Channels: SMS"), [("channels_sms", "*")]),
     (_("Channels: WhatsApp"), [("channels_whatsapp", "*")]),
     (_("Connectors"), [("providers", "*")]),
+    (_("API and webhooks"), [("api", "*"), ("webhooks", "*")]),
     (_("Reports"), [("messaging", "message"), ("reports", "*")]),
     (_("Users and roles"), [("auth", "*")]),
     (_("Scheduled tasks"), [("django_celery_beat", "*")]),

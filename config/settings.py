@@ -220,6 +220,7 @@ CELERY_TASK_ROUTES = {
     "channels_sms.tasks.*": {"queue": "sending"},
     "channels_whatsapp.tasks.*": {"queue": "sending"},
     "providers.tasks.process_webhook*": {"queue": "webhooks"},
+    "webhooks.tasks.*": {"queue": "default"},  # outgoing: a slow receiver never delays incoming reports
     "providers.tasks.*": {"queue": "default"},
 }
 # Periodic tasks: installed into django-celery-beat's tables (editable in the admin) by
@@ -265,6 +266,11 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
         "task": "providers.tasks.check_all_accounts",
         "every_seconds": 3600,
         "description": "Tests every active connector account hourly; failures show on the dashboard.",
+    },
+    "Webhooks: deliver due events": {
+        "task": "webhooks.tasks.deliver_due",
+        "every_seconds": 30,
+        "description": "Delivers outgoing webhook events whose (next) attempt is due, for every endpoint.",
     },
     "API: forget old Idempotency-Key answers": {
         "task": "api.tasks.forget_idempotent_requests",
@@ -418,3 +424,7 @@ API_RATE_LIMIT = _api["API_RATE_LIMIT"]
 API_RATE_LIMIT_WINDOW_SECONDS = _api["API_RATE_LIMIT_WINDOW_SECONDS"]
 API_IDEMPOTENCY_SECONDS = _api["API_IDEMPOTENCY_SECONDS"]
 API_BATCH_MAX = _api["API_BATCH_MAX"]
+WEBHOOKS_RETRY_SECONDS = _api["WEBHOOKS_RETRY_SECONDS"]
+WEBHOOKS_TIMEOUT_SECONDS = _api["WEBHOOKS_TIMEOUT_SECONDS"]
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = _api["WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"]
+WEBHOOKS_ALLOW_HTTP = _api["WEBHOOKS_ALLOW_HTTP"]

@@ -41,6 +41,8 @@ def api_settings(env, *, debug: bool) -> dict:
                 "ConsentTypeEnum": "consent.models.ConsentType",
                 "ConsentStatusEnum": "consent.models.ConsentStatus",
                 "RecipientTypeEnum": "consent.models.RecipientType",
+                "ChannelEnum": "providers.base.Channel",
+                "KindEnum": "consent.models.MessageKind",
             },
             "POSTPROCESSING_HOOKS": [
                 "drf_spectacular.hooks.postprocess_schema_enums",
@@ -52,4 +54,12 @@ def api_settings(env, *, debug: bool) -> dict:
         # An Idempotency-Key's first answer is kept this long (product.md: 24 hours)
         "API_IDEMPOTENCY_SECONDS": env.int("API_IDEMPOTENCY_SECONDS", default=24 * 3600),
         "API_BATCH_MAX": 1000,
+        # Outgoing webhooks: Standard Webhooks' suggested schedule (after the first attempt: 5 s,
+        # 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), then the delivery is failed
+        "WEBHOOKS_RETRY_SECONDS": [5, 300, 1800, 7200, 18000, 36000, 36000],
+        "WEBHOOKS_TIMEOUT_SECONDS": env.int("WEBHOOKS_TIMEOUT_SECONDS", default=10),
+        # an endpoint on a private, loopback or link-local address (the panel's own network) is
+        # refused unless allowed; plain http only where allowed (the embedded default: DEBUG)
+        "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES": env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=debug),
+        "WEBHOOKS_ALLOW_HTTP": env.bool("WEBHOOKS_ALLOW_HTTP", default=debug),
     }

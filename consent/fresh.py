@@ -27,6 +27,7 @@ from consent.models import (
 )
 from consent.rules import IYS_TYPES, consent_problem
 from consent.services import NOT_SENT_TO_IYS, not_for_iys, sync_account_id
+from consent.signals import changes_appended
 from contacts.bulk import new_row, sequence_name
 from contacts.models import Contact
 
@@ -258,4 +259,22 @@ def consent_apply_fresh(
             f" FROM batch WHERE {new_only} ORDER BY batch.position){writes} SELECT position FROM fresh"
         )
         cursor.execute(sql, [*arrays, *sequences, consent_type, RecipientType.BIREYSEL, *params])
-        return {row[0] for row in cursor.fetchall()}
+        applied = {row[0] for row in cursor.fetchall()}
+    if applied and changes_appended.has_listeners():
+        changes_appended.send(
+            sender=ConsentChange,
+            changes=[
+                {
+                    "recipient": records[i].recipient,
+                    "recipient_type": RecipientType.BIREYSEL,
+                    "type": consent_type,
+                    "status": records[i].status,
+                    "previous_status": "",
+                    "consent_date": records[i].consent_date,
+                    "source": records[i].source,
+                    "origin": origin,
+                }
+                for i in sorted(applied)
+            ],
+        )
+    return applied

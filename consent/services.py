@@ -29,6 +29,7 @@ from consent.models import (
     SubmissionState,
 )
 from consent.rules import IYS_TYPES, WHATSAPP_SOURCES, consent_problem, recipient_type_problem
+from consent.signals import changes_appended
 from contacts.bulk import insert_rows, update_rows
 from contacts.models import Contact
 from contacts.parsers import Rejection
@@ -215,6 +216,8 @@ def consent_apply(
         sync_whatsapp_fields(implied)
         if whatsapp is not None:
             whatsapp.update(implied)
+    if history:
+        changes_appended.send(sender=ConsentChange, changes=[row for _, row in history])
     sent = [(row, pk) for (_, row), pk in zip(history, ids, strict=True) if row["type"] in IYS_TYPES]
     if origin not in NOT_SENT_TO_IYS and sent:
         queue_for_iys([row for row, _ in sent], [pk for _, pk in sent], now)

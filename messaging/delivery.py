@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from contacts.bulk import update_rows
 from messaging.channels import adapter
-from messaging.models import Message, MessageStatus, message_pk
+from messaging.models import Message, MessageStatus, MessageStatusEvent, message_pk
+from messaging.signals import inbound_received, status_moved
 from providers.base import DeliveryReport, WebhookEvents
 from providers.models import ProviderAccount
 
@@ -38,6 +39,7 @@ RANK = {
     MessageStatus.CANCELLED: 3,
 }
 FINAL = frozenset(s for s, rank in RANK.items() if rank == 3)
+READ = "read"  # WhatsApp: not a status (a read message stays delivered) but a step of its history
 FIELDS = [
     "status",
     "reason",
@@ -88,10 +90,11 @@ def messages_update_moved(updates: dict[int, dict], *, only_if_moved: tuple[str,
         for row in Message.objects.select_for_update()
         .filter(pk__any_of=list(updates))
         .order_by("pk")
-        .values("id", "status", "done_at", "provider_id", "read_at")
+        .values("id", "status", "done_at", "provider_id", "read_at", "channel", "to", "campaign_id")
     }
     groups: dict[tuple[str, ...], list[dict]] = {}
     moved: set[int] = set()
+    events: list[MessageStatusEvent] = []
     for pk, change in updates.items():
         row = current.get(pk)
         if row is None:
@@ -110,13 +113,40 @@ def messages_update_moved(updates: dict[int, dict], *, only_if_moved: tuple[str,
             change.pop("provider_id")
         if row["read_at"] and "read_at" in change:
             change.pop("read_at")  # read once: the first report of it keeps its time
+        if "status" in change:
+            at = change.get("done_at") if change["status"] in FINAL else None
+            events.append(_event(pk, change["status"], change, at or now))
+        if change.get("read_at"):
+            events.append(_event(pk, READ, change, change["read_at"]))
         change["updated_at"] = now
         if unknown := set(change) - WRITABLE:
             raise ValueError(f"messages_update cannot write {sorted(unknown)}")
         groups.setdefault(tuple(sorted(change)), []).append({"id": pk, **change})
     for fields, rows in groups.items():
         update_rows(Message, rows, list(fields))
+    if events:
+        MessageStatusEvent.objects.bulk_create(events)
+        if status_moved.has_listeners():
+            status_moved.send(sender=Message, changes=[_change(e, current[e.message_id]) for e in events])
     return moved
+
+
+def _event(pk: int, status: str, change: dict, at) -> MessageStatusEvent:
+    raw, reason = (change.get("raw_status", ""), change.get("reason", "")) if status != READ else ("", "")
+    return MessageStatusEvent(message_id=pk, status=status, raw_status=raw, reason=reason, at=at)
+
+
+def _change(event: MessageStatusEvent, row: dict) -> dict:
+    return {
+        "id": event.message_id,
+        "channel": row["channel"],
+        "to": row["to"],
+        "campaign_id": row["campaign_id"],
+        "status": event.status,
+        "raw_status": event.raw_status,
+        "reason": event.reason,
+        "at": event.at,
+    }
 
 
 def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]) -> int:
@@ -192,7 +222,9 @@ def handle_webhook_events(*, account_id: int, events: WebhookEvents) -> None:
         logger.warning("account %s: %d inbound message(s) of a non-messaging account ignored", account_id,
                        len(events.inbound))  # fmt: skip
         return
-    adapter(account.channel).handle_inbound(account=account, inbound=events.inbound)
+    with transaction.atomic():
+        adapter(account.channel).handle_inbound(account=account, inbound=events.inbound)
+        inbound_received.send(sender=ProviderAccount, account=account, inbound=list(events.inbound))
 
 
 def stale_claims(*, older_than) -> Q:

@@ -272,6 +272,8 @@ class Message(models.Model):
     sent_at = models.DateTimeField(_("accepted by the provider"), null=True, blank=True)
     done_at = models.DateTimeField(_("final status at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)  # WhatsApp: the recipient opened it
+    # who made a message outside a campaign: "API key 'crm' (Ab12Cd34)", a journey, a user's command
+    origin = models.CharField(_("made by"), max_length=120, blank=True, default="", db_default="")
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -306,6 +308,30 @@ class Message(models.Model):
     @property
     def key(self) -> str:
         return message_key(self.pk)
+
+
+class MessageStatusEvent(models.Model):
+    """A message's status history: one row per forward move (messaging.delivery, the one status
+    write path), never edited. The message's creation is its created_at; read (WhatsApp) is a row
+    too. No database constraint on the key: rows are written only with ids just locked."""
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="status_events", db_constraint=False, editable=False
+    )
+    status = models.CharField(_("status"), max_length=20)
+    raw_status = models.CharField(_("provider status"), max_length=120, blank=True, default="")
+    reason = models.CharField(_("reason"), max_length=255, blank=True, default="")
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status history")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["message", "at"], name="message_status_event")]
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 def message_key(pk: int) -> str:

@@ -20,7 +20,7 @@ from consent.selectors import SENDABLE, Exclusion, exclusion_counts, sendable
 from contacts.phones import to_e164
 from messaging.channels import adapter, needs_confirmation
 from messaging.dispatch import campaign_dispatcher_lease, messages_claim
-from messaging.models import Audience, Campaign, CampaignStatus, Message, MessageStatus
+from messaging.models import Audience, Campaign, CampaignStatus, Message, MessageStatus, MessageStatusEvent
 from messaging.selectors import audience_filter_problems, campaign_audience
 from messaging.sending import NO_CONTACT, messages_send_claimed
 from providers.base import MessagingConnector
@@ -305,7 +305,20 @@ def campaign_cancel(*, campaign_id: int) -> Campaign:
         Message.objects.filter(campaign=campaign, status=MessageStatus.PENDING, claim__isnull=True).update(
             status=MessageStatus.CANCELLED, done_at=now, updated_at=now
         )
+        _history_of_cancelled(campaign_id, now)
     return campaign
+
+
+def _history_of_cancelled(campaign_id: int, now) -> None:
+    """The cancelled messages' history rows, in one statement (a campaign may hold a million)."""
+    events, messages = MessageStatusEvent._meta.db_table, Message._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {events} (message_id, status, raw_status, reason, at)"  # noqa: S608
+            f" SELECT id, %s, '', '', %s FROM {messages} WHERE campaign_id = %s AND status = %s AND done_at = %s",
+            [MessageStatus.CANCELLED, now, campaign_id, MessageStatus.CANCELLED, now],
+        )
 
 
 def campaigns_start_due(*, now=None) -> list[int]:

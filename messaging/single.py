@@ -73,6 +73,7 @@ def message_submit(
         ok, reason = is_sendable(contact_id=message.contact_id, kind=message.kind, channel=channel)
         refusal = "" if ok else str(dict(Exclusion.choices).get(reason, reason))
     message.addressed_contact_id = message.contact_id
+    message.origin = origin_ref[:120]
     if refusal:
         message.status, message.reason, message.done_at = MessageStatus.SKIPPED, refusal, now
     elif send_at is not None and send_at > now:

@@ -43,7 +43,10 @@ def bearer(db, settings, keep_connection):
 @schema.parametrize()
 # CI runs a fixed set of examples (a failure there is then reproducible); elsewhere they vary
 @settings(
-    max_examples=int(os.environ.get("ST_EXAMPLES", 25)), deadline=None, suppress_health_check=list(HealthCheck), derandomize=bool(os.environ.get("CI"))
+    max_examples=int(os.environ.get("ST_EXAMPLES", 25)),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=bool(os.environ.get("CI")),
 )
 def test_the_api_keeps_to_its_schema(case, bearer):
     case.call_and_validate(headers=bearer, excluded_checks=[positive_data_acceptance, negative_data_rejection])

@@ -1,0 +1,129 @@
+"""Outgoing webhooks in the panel (admins only): endpoints (URL, events, the signing secret) and
+every delivery with its attempts; a delivery that failed can be sent again."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from webhooks.delivery import delivery_retry_now
+from webhooks.models import Attempt, Delivery, Endpoint, EventType
+from webhooks.services import endpoint_create, url_problem
+
+
+class EndpointForm(forms.ModelForm):
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=2000,
+        assume_scheme="https",
+        help_text=_("Where the panel POSTs the events (HTTPS)."),
+        widget=forms.URLInput(attrs={"class": "vURLField", "size": 80}),
+    )
+    event_choices = forms.MultipleChoiceField(
+        label=_("events"),
+        choices=EventType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("What the endpoint receives; each event is one signed POST."),
+    )
+
+    class Meta:
+        model = Endpoint
+        fields = ["url", "description", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["event_choices"].initial = self.instance.events
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        if problem := url_problem(url):
+            raise forms.ValidationError(problem)
+        return url
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(admin.ModelAdmin):
+    form = EndpointForm
+    list_display = ["url", "event_list", "active", "created_at", "made_by"]
+    list_filter = ["active"]
+    search_fields = ["url", "description"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["url", "event_choices", "description", "active"]
+        return fields if obj is None else [*fields, "secret", "created_at", "made_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["secret", "created_at", "made_by"]
+
+    @admin.display(description=_("events"))
+    def event_list(self, obj: Endpoint) -> str:
+        return ", ".join(obj.events or [])
+
+    @admin.display(description=_("registered by"))
+    def made_by(self, obj: Endpoint) -> str:
+        if obj.api_key_id:
+            return obj.api_key.label
+        return obj.created_by.get_username() if obj.created_by_id else ""
+
+    def save_model(self, request, obj, form, change):
+        events = form.cleaned_data["event_choices"]
+        if change:
+            obj.events = events
+            return super().save_model(request, obj, form, change)
+        try:
+            made = endpoint_create(url=obj.url, events=events, description=obj.description, user=request.user)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+        made.active = obj.active
+        made.save(update_fields=["active"])
+        obj.pk, obj.secret = made.pk, made.secret
+
+
+class AttemptInline(admin.TabularInline):
+    model = Attempt
+    fields = ["at", "status_code", "error", "duration_ms", "response"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "event_type", "endpoint", "status", "attempts", "last_status_code", "created_at",
+                    "delivered_at", "next_attempt_at"]  # fmt: skip
+    list_filter = ["status", "event_type", "endpoint"]
+    search_fields = ["event_id"]
+    list_select_related = ["endpoint"]
+    fields = ["event_id", "event_type", "endpoint", "status", "attempts", "next_attempt_at", "last_status_code",
+              "last_error", "created_at", "delivered_at", "payload"]  # fmt: skip
+    readonly_fields = fields
+    inlines = [AttemptInline]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Send again now"), permissions=["view"])
+    def retry_now(self, request, queryset):
+        from webhooks.tasks import deliver_endpoint
+
+        ids = list(queryset.values_list("pk", flat=True))
+        count = delivery_retry_now(delivery_ids=ids)
+        for endpoint_id in set(Delivery.objects.filter(pk__in=ids).values_list("endpoint_id", flat=True)):
+            deliver_endpoint.delay(endpoint_id)
+        self.message_user(
+            request,
+            ngettext("%(count)d delivery queued again.", "%(count)d deliveries queued again.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
