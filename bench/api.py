@@ -35,22 +35,51 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from production import consented_phone, fresh_database, insert_consented_contacts, production_environment  # noqa: E402
-from send import TICKS, cpu_seconds, machine_cpu  # noqa: E402
+from send import TICKS, machine_cpu  # noqa: E402
 
 TARGET_RPS, TARGET_P99_MS, TARGET_CONTACTS_S = 300, 150, 10_000
 
 
-def cpu_by_name(name: str) -> float:
-    """CPU seconds of the live processes whose command is `name` (postgres, redis-server)."""
-    total = 0.0
+def processes() -> dict[int, tuple[str, int, list[int]]]:
+    """pid → (command, parent pid, [utime, stime, cutime, cstime] in ticks) of every process."""
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
             continue
-        if text[text.index("(") + 1 : text.rindex(")")] == name:
-            total += sum(int(x) for x in text.rsplit(")", 1)[1].split()[11:13]) / TICKS
-    return total
+        fields = text.rsplit(")", 1)[1].split()
+        found[int(stat.parent.name)] = (text[text.index("(") + 1 : text.rindex(")")], int(fields[1]), fields[11:15])
+    return found
+
+
+def cpu_tree(pid: int, table: dict) -> float:
+    """CPU seconds of a process, its reaped children (cutime, cstime: a worker or backend that
+    exited still counts) and its live children."""
+    total = sum(int(x) for x in table[pid][2]) if pid in table else 0
+    total += sum(int(x) for _name, ppid, f in table.values() if ppid == pid for x in f[:2])
+    return total / TICKS
+
+
+def server_pids(gunicorn: int) -> dict[str, int]:
+    """The processes whose CPU is reported: gunicorn's master, PostgreSQL's postmaster, Redis."""
+    table = processes()
+    pids = {"gunicorn": gunicorn}
+    for pid, (name, ppid, _f) in table.items():
+        if name == "postgres" and table.get(ppid, ("",))[0] != "postgres":
+            pids["postgres"] = pid
+        elif name == "redis-server":
+            pids["redis"] = pid
+    return pids
+
+
+def cpu_now(pids: dict[str, int]) -> dict[str, float]:
+    table = processes()
+    cpu = {name: cpu_tree(pid, table) for name, pid in pids.items()}
+    cpu["clients"] = time.process_time()
+    busy, total = machine_cpu()
+    cpu["machine"], cpu["ticks"] = busy / TICKS, total / TICKS
+    return cpu
 
 
 @dataclass
@@ -61,10 +90,11 @@ class Result:
     latencies: list[float] = field(default_factory=list)  # seconds, every answer
     codes: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)  # what the bodies said
-    others: list[str] = field(default_factory=list)  # the first unexpected answers
+    unexpected: list[str] = field(default_factory=list)  # the first unexpected answers
     items: int = 0  # contacts per request in the batch phase
     cpu: dict[str, float] = field(default_factory=dict)  # µs per request
-    busy: float = 0.0
+    busy: float = 0.0  # % of all cores
+    others: float = 0.0  # % of all cores used by other processes of the machine
 
     @property
     def count(self) -> int:
@@ -79,7 +109,7 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
 
 
-def drive(port: int, clients: int, seconds: float, make, check, name: str, server_pid: int) -> Result:
+def drive(port: int, clients: int, seconds: float, make, check, name: str, pids: dict[str, int]) -> Result:
     """`clients` threads, each with one connection (reopened when the server closes it, as sync
     workers do after every answer), sending make(client, n) -> (method, path, body) until the
     time is up; check(code, body) -> an outcome word. Returns what was measured."""
@@ -116,31 +146,22 @@ def drive(port: int, clients: int, seconds: float, make, check, name: str, serve
             result.latencies += latencies
             result.codes.update(codes)
             result.outcomes.update(outcomes)
-            result.others += others
+            result.unexpected += others
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    before = {
-        "gunicorn": cpu_seconds(server_pid),
-        "postgres": cpu_by_name("postgres"),
-        "redis": cpu_by_name("redis-server"),
-        "clients": time.process_time(),
-    }
-    machine_before = machine_cpu()
+    before = cpu_now(pids)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     result.seconds = time.perf_counter() - started
-    after = {
-        "gunicorn": cpu_seconds(server_pid),
-        "postgres": cpu_by_name("postgres"),
-        "redis": cpu_by_name("redis-server"),
-        "clients": time.process_time(),
-    }
-    machine_after = machine_cpu()
-    result.busy = (machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1]) * 100
-    result.cpu = {k: (after[k] - before[k]) / max(1, result.count) * 1e6 for k in before}
+    after = cpu_now(pids)
+    spent = {k: after[k] - before[k] for k in before}
+    result.busy = spent.pop("machine") / spent["ticks"] * 100
+    ticks = spent.pop("ticks")
+    result.cpu = {k: v / max(1, result.count) * 1e6 for k, v in spent.items()}
+    result.others = max(0.0, result.busy - sum(spent.values()) / ticks * 100)
     return result
 
 
@@ -156,10 +177,13 @@ def report(r: Result, baseline: Result | None = None) -> None:
         f"max {r.ms(1.0):6.1f}; {r.clients} clients"
     )
     print(f"            codes {dict(r.codes)}; bodies {dict(r.outcomes)}")
-    for other in r.others:
+    for other in r.unexpected:
         print(f"            unexpected: {other}")
     cpu = ", ".join(f"{k} {v:,.0f}" for k, v in r.cpu.items())
-    print(f"            CPU µs per request: {cpu}; all cores {r.busy:.0f}% busy")
+    print(
+        f"            CPU µs per request: {cpu}; all cores {r.busy:.0f}% busy, "
+        f"other processes of the machine {r.others:.0f}% of the cores"
+    )
     client_share = r.cpu["clients"] * r.rps / 1e6 * 100
     print(f"            the clients used {client_share:.0f}% of one core (the GIL caps them at 100%)")
 
@@ -293,6 +317,7 @@ def main() -> None:
                 port = s.getsockname()[1]
             server = start_server(spec, port, env, log)
             wait_ready(port, "/api/v1/contacts/c0/", server, log)
+            pids = server_pids(server.pid)
             print(f"gunicorn {spec} (pid {server.pid}, log {log}):")
             results = {}
             phases = [
@@ -302,8 +327,8 @@ def main() -> None:
             ]
             for name, clients, make, check in phases:
                 last = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-                warm = drive(port, clients, args.warmup, make, check, name, server.pid)
-                r = drive(port, clients, args.seconds, make, check, name, server.pid)
+                warm = drive(port, clients, args.warmup, make, check, name, pids)
+                r = drive(port, clients, args.seconds, make, check, name, pids)
                 r.items = args.batch_size if name == "batch" else 0
                 results[name] = r
                 report(r, None if name == "baseline" else results["baseline"])
