@@ -229,7 +229,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="measured seconds per phase")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of unmeasured load before each phase")
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--batch-clients", type=int, default=16, help="clients of the batch phase")
+    parser.add_argument("--batch-clients", type=int, default=4, help="clients of the batch phase (one per sync worker)")
     parser.add_argument("--batch-size", type=int, default=1000, help="contacts per batch request (≤ 1,000)")
     parser.add_argument("--contacts", type=int, default=20_000, help="consented contacts made first")
     parser.add_argument("--servers", nargs="+", default=["sync:4"], help="sync:N or gthread:NxT, each in turn")
