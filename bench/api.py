@@ -170,7 +170,8 @@ HEADERS = {"Content-Type": "application/json"}  # the key is added in main()
 
 def report(r: Result, baseline: Result | None = None) -> None:
     unit = f" = {r.rps * r.items:,.0f} contacts/s" if r.items else ""
-    ratio = f"; {r.rps / baseline.rps:.2f}× the baseline's requests/s" if baseline and baseline.rps else ""
+    what = "contacts/s" if r.items else "requests/s"
+    ratio = f"; {what} {r.rps * (r.items or 1) / baseline.rps:.2f}× the baseline's requests/s" if baseline else ""
     print(
         f"  {r.name:<9} {r.count:>6,} requests in {r.seconds:5.1f} s = {r.rps:7,.0f} req/s{unit}{ratio}\n"
         f"            latency p50 {r.ms(0.5):6.1f} ms, p95 {r.ms(0.95):6.1f}, p99 {r.ms(0.99):6.1f}, "
@@ -236,6 +237,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="shorthand for --servers sync:N")
     parser.add_argument("--quick", action="store_true", help="5 s phases, 1 s warm-ups, 2,000 contacts")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # as Ctrl-C: the finally below stops gunicorn
     if args.quick:
         args.seconds, args.warmup, args.contacts = 5, 1, 2000
     if args.workers:
