@@ -202,9 +202,9 @@ def start_server(spec: str, port: int, env: dict, log: Path) -> subprocess.Popen
 
 def stop_server(server: subprocess.Popen) -> None:
     if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)  # the master and its workers (their own session)
+        os.killpg(server.pid, signal.SIGQUIT)  # gunicorn's quick shutdown, master and workers (own session)
         try:
-            server.wait(timeout=30)
+            server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
