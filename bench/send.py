@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from production import production_environment  # noqa: E402
+from production import fresh_database, insert_consented_contacts, production_environment  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -53,15 +53,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="processes per worker (prefork pool)")
     parser.add_argument("--preview-only", action="store_true", help="measure the audience preview (3 runs) and stop")
     args = parser.parse_args()
-    admin_url = os.environ.get("DATABASE_URL", "")
-    if not admin_url.startswith("postgres") or not os.environ.get("REDIS_URL"):
+    if not os.environ.get("REDIS_URL"):
         raise SystemExit("set DATABASE_URL=postgres://… (a server where databases can be created) and REDIS_URL")
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute('DROP DATABASE IF EXISTS "bench_send"')
-        conn.execute('CREATE DATABASE "bench_send"')
-    os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/bench_send"
+    fresh_database("bench_send")
     production_environment()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["LOG_LEVEL"] = "WARNING"
@@ -72,12 +66,8 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from django.db import connection
-    from django.utils import timezone
 
     from config.celery import app
-    from consent.models import Consent
-    from contacts.bulk import insert_rows
     from contacts.models import Contact
     from messaging.models import Campaign, Message
     from messaging.selectors import campaign_preview
@@ -89,48 +79,7 @@ def main() -> None:
     n = args.contacts
     print(f"SMS send benchmark: {n:,} contacts, PostgreSQL + Redis, {args.workers} workers, {os.cpu_count()} cores")
     started = time.perf_counter()
-    now = timezone.now()
-    for start in range(0, n, 50_000):
-        batch = range(start, min(n, start + 50_000))
-        insert_rows(
-            Contact,
-            [
-                {
-                    "phone": f"+90533{i:07d}",
-                    "phone_status": "active",
-                    "sms_subscription": "subscribed",
-                    "whatsapp_consent": "unknown",
-                    "whatsapp_consent_source": "",
-                    "attributes": {"name": f"Ad{i}"},
-                    "created_at": now,
-                    "updated_at": now,
-                    "external_id": None,
-                    "email": None,
-                    "whatsapp_number": None,
-                    "whatsapp_consent_at": None,
-                }
-                for i in batch
-            ],
-        )
-        insert_rows(
-            Consent,
-            [
-                {
-                    "recipient": f"+90533{i:07d}",
-                    "type": "MESAJ",
-                    "recipient_type": "BIREYSEL",
-                    "status": "ONAY",
-                    "consent_date": now,
-                    "source": "HS_WEB",
-                    "contact_id": None,
-                    "iys_confirmed_at": now,
-                    "updated_at": now,
-                }
-                for i in batch
-            ],
-        )
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")  # as autovacuum would after a bulk load
+    insert_consented_contacts(n)
     print(f"  setup: {n:,} contacts with MESAJ ONAY in {time.perf_counter() - started:.1f} s")
     ProviderAccount.objects.create(name="İYS", connector="iys", channel="iys", settings={"mode": "sync"})
     fake = FakeInfobip().start()
