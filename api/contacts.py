@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from api.base import ApiView
 from api.docs import problems
-from api.fields import Choice, Text
+from api.fields import BuiltOnce, Choice, Text
 from contacts.models import Contact
 from contacts.upsert import contacts_upsert
 
@@ -42,7 +42,7 @@ class ContactIn(serializers.Serializer):
         return value
 
 
-class ContactOut(serializers.ModelSerializer):
+class ContactOut(BuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = [
@@ -119,19 +119,23 @@ class ContactsBatchView(ApiView):
         batch = BatchIn(data=request.data)
         batch.is_valid(raise_exception=True)
         items, results = [], []
+        validator = ContactIn()  # one serializer for every item: its fields are built once, not 1,000 times
         for index, raw in enumerate(batch.validated_data["contacts"]):
-            item = ContactIn(data=raw)
-            if item.is_valid():
-                items.append((index, item.validated_data))
-            else:
-                results.append({"index": index, "outcome": "rejected", "errors": _errors(item.errors)})
+            try:
+                items.append((index, validator.run_validation(raw)))
+            except serializers.ValidationError as exc:
+                results.append({"index": index, "outcome": "rejected", "errors": _errors(exc.detail)})
+        done = []
         for (index, _item), outcome in zip(items, contacts_upsert(items=[i for _, i in items]), strict=True):
             if outcome.errors:
                 results.append({"index": index, "outcome": "rejected", "errors": outcome.errors})
             else:
-                results.append(
-                    {"index": index, "outcome": outcome.outcome, "contact": ContactOut(outcome.contact).data}
-                )
+                done.append((index, outcome))
+        shown = ContactOut([outcome.contact for _, outcome in done], many=True).data
+        results += [
+            {"index": index, "outcome": outcome.outcome, "contact": contact}
+            for (index, outcome), contact in zip(done, shown, strict=True)
+        ]
         results.sort(key=lambda r: r["index"])
         counts = {k: sum(r["outcome"] == k for r in results) for k in ("created", "updated", "unchanged", "rejected")}
         return Response({**counts, "results": results})

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from rest_framework import serializers
 
 
@@ -22,3 +24,17 @@ class Choice(serializers.ChoiceField):
         if not isinstance(data, str):
             self.fail("not_text")
         return super().to_internal_value(data)
+
+
+class BuiltOnce:
+    """A serializer mixin: the fields are worked out once per class (a ModelSerializer reads the
+    model's fields on every instance, a few milliseconds a request) and each instance gets a
+    fresh copy of them, as DRF copies the declared fields of a plain Serializer."""
+
+    def get_fields(self):
+        cls = type(self)
+        built = cls.__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            cls._built_fields = built
+        return copy.deepcopy(built)

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from api.base import ApiView
 from api.docs import problems
-from api.fields import Choice, Text
+from api.fields import BuiltOnce, Choice, Text
 from consent.models import MessageKind
 from contacts.models import Contact
 from messaging.models import Message, MessageStatus
@@ -94,7 +94,7 @@ class HistoryOut(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
-class MessageOut(serializers.ModelSerializer):
+class MessageOut(BuiltOnce, serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     contact = serializers.SerializerMethodField()
     account = serializers.SerializerMethodField()
@@ -200,7 +200,7 @@ class MessagesView(ApiView):
             send_at=parse_send_date(data.get("send_date", "")),
             origin_ref=self.origin_ref(),
         )
-        message = Message.objects.select_related("contact", "account").get(pk=message.pk)
+        # as made (its contact and account are in memory): a worker may already be sending it
         return Response(MessageOut(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.redis import RedisCache
 from django.db import router, transaction
 from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
@@ -69,10 +70,24 @@ def rate_limit_spend(*, api_key: ApiKey, now: float, cache=default_cache) -> Bud
     index = math.floor(now / window)
     name = f"api-rate:{api_key.pk}:{window}:{index}"
     # kept a little past the window's end, so a late incr never finds it gone
-    cache.add(name, 0, timeout=window + 5)
-    used = _incr(cache, name, timeout=window + 5)
+    if isinstance(cache, RedisCache):
+        used = _redis_incr(cache, name, timeout=window + 5)
+    else:
+        cache.add(name, 0, timeout=window + 5)
+        used = _incr(cache, name, timeout=window + 5)
     reset = max(1, math.ceil((index + 1) * window - now))
     return Budget(limit=limit, window=window, used=used, reset=reset)
+
+
+def _redis_incr(cache: RedisCache, name: str, *, timeout: int) -> int:
+    """add + incr in one round trip on the cache's own connection pool: SET NX EX, then INCR
+    (Django stores an int as a plain Redis integer, so cache.get reads the same count)."""
+    key = cache.make_and_validate_key(name)
+    client = cache._cache.get_client(key, write=True)
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, 0, ex=timeout, nx=True)
+    pipe.incr(key)
+    return int(pipe.execute()[1])
 
 
 def _incr(cache, name: str, *, timeout: int) -> int:

@@ -23,6 +23,7 @@ from messaging.dispatch import campaign_dispatcher_lease, messages_claim
 from messaging.models import Audience, Campaign, CampaignStatus, Message, MessageStatus, MessageStatusEvent
 from messaging.selectors import audience_filter_problems, campaign_audience
 from messaging.sending import NO_CONTACT, messages_send_claimed
+from messaging.signals import status_moved
 from providers.base import MessagingConnector
 
 logger = logging.getLogger(__name__)
@@ -310,15 +311,27 @@ def campaign_cancel(*, campaign_id: int) -> Campaign:
 
 
 def _history_of_cancelled(campaign_id: int, now) -> None:
-    """The cancelled messages' history rows, in one statement (a campaign may hold a million)."""
+    """The cancelled messages' history rows, in one statement (a campaign may hold a million), and
+    their status_moved signal in chunks."""
     events, messages = MessageStatusEvent._meta.db_table, Message._meta.db_table
-    now = connection.ops.adapt_datetimefield_value(now)
+    adapted = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {events} (message_id, status, raw_status, reason, at)"  # noqa: S608
             f" SELECT id, %s, '', '', %s FROM {messages} WHERE campaign_id = %s AND status = %s AND done_at = %s",
-            [MessageStatus.CANCELLED, now, campaign_id, MessageStatus.CANCELLED, now],
+            [MessageStatus.CANCELLED, adapted, campaign_id, MessageStatus.CANCELLED, adapted],
         )
+    if not status_moved.has_listeners():
+        return
+    rows = Message.objects.filter(campaign_id=campaign_id, status=MessageStatus.CANCELLED, done_at=now)
+    batch: list[dict] = []
+    for row in rows.values("id", "channel", "to", "campaign_id").iterator(chunk_size=5000):
+        batch.append({**row, "status": MessageStatus.CANCELLED, "raw_status": "", "reason": "", "at": now})
+        if len(batch) == 5000:
+            status_moved.send(sender=Message, changes=batch)
+            batch = []
+    if batch:
+        status_moved.send(sender=Message, changes=batch)
 
 
 def campaigns_start_due(*, now=None) -> list[int]:

@@ -152,3 +152,24 @@ def test_no_endpoint_no_delivery(api, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         assert api.post("/api/v1/consents/", CONSENT).status_code == 201
     assert Delivery.objects.count() == 0
+
+
+def test_a_cancelled_campaign_tells_of_each_message_it_stopped(
+    api, endpoint, receiver, sms_account, django_capture_on_commit_callbacks
+):
+    from messaging.services import campaign_cancel, campaign_create, campaign_prepare, campaign_start
+    from tests.contacts.factories import ContactFactory
+
+    for i in range(3):
+        ContactFactory(phone=f"+90532100{i:04d}")
+    campaign = campaign_create(name="Kasım", kind="transactional", account=sms_account, text="Merhaba")
+    campaign_start(campaign_id=campaign.pk)  # no commit callbacks run: nothing is dispatched
+    campaign_prepare(campaign_id=campaign.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_cancel(campaign_id=campaign.pk)
+    events = receiver.events("message.status")
+    assert sorted(e["data"]["message_id"] for e in events) == sorted(Message.objects.values_list("pk", flat=True))
+    assert {e["data"]["status"] for e in events} == {"cancelled"}
+    message = Message.objects.first()
+    read = api.get(f"/api/v1/messages/{message.pk}/").json()
+    assert [h["status"] for h in read["history"]] == ["created", "cancelled"]
