@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from contacts.bulk import update_rows
+from contacts.bulk import insert_rows, update_rows
 from messaging.channels import adapter
 from messaging.models import Message, MessageStatus, MessageStatusEvent, message_pk
 from messaging.signals import inbound_received, status_moved
@@ -94,7 +94,7 @@ def messages_update_moved(updates: dict[int, dict], *, only_if_moved: tuple[str,
     }
     groups: dict[tuple[str, ...], list[dict]] = {}
     moved: set[int] = set()
-    events: list[MessageStatusEvent] = []
+    events: list[dict] = []  # history rows (messaging.MessageStatusEvent), in the order they happened
     for pk, change in updates.items():
         row = current.get(pk)
         if row is None:
@@ -125,28 +125,40 @@ def messages_update_moved(updates: dict[int, dict], *, only_if_moved: tuple[str,
     for fields, rows in groups.items():
         update_rows(Message, rows, list(fields))
     if events:
-        MessageStatusEvent.objects.bulk_create(events)
+        insert_rows(MessageStatusEvent, events)  # COPY on PostgreSQL: a dispatcher's batch in one go
         if status_moved.has_listeners():
-            status_moved.send(sender=Message, changes=[_change(e, current[e.message_id]) for e in events])
+            status_moved.send(sender=Message, changes=ChangedMessages(events, current))
     return moved
 
 
-def _event(pk: int, status: str, change: dict, at) -> MessageStatusEvent:
+def _event(pk: int, status: str, change: dict, at) -> dict:
     raw, reason = (change.get("raw_status", ""), change.get("reason", "")) if status != READ else ("", "")
-    return MessageStatusEvent(message_id=pk, status=status, raw_status=raw, reason=reason, at=at)
+    return {"message_id": pk, "status": status, "raw_status": raw, "reason": reason, "at": at}
 
 
-def _change(event: MessageStatusEvent, row: dict) -> dict:
-    return {
-        "id": event.message_id,
-        "channel": row["channel"],
-        "to": row["to"],
-        "campaign_id": row["campaign_id"],
-        "status": event.status,
-        "raw_status": event.raw_status,
-        "reason": event.reason,
-        "at": event.at,
-    }
+class ChangedMessages:
+    """status_moved's `changes`: made into dicts (id, channel, to, campaign_id, status, raw_status,
+    reason, at) only when a listener iterates them, so a send nobody listens to costs nothing."""
+
+    def __init__(self, events: list[dict], rows: dict[int, dict]):
+        self.events, self.rows = events, rows
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self):
+        for event in self.events:
+            row = self.rows[event["message_id"]]
+            yield {
+                "id": event["message_id"],
+                "channel": row["channel"],
+                "to": row["to"],
+                "campaign_id": row["campaign_id"],
+                "status": event["status"],
+                "raw_status": event["raw_status"],
+                "reason": event["reason"],
+                "at": event["at"],
+            }
 
 
 def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]) -> int:

@@ -312,7 +312,7 @@ def campaign_cancel(*, campaign_id: int) -> Campaign:
 
 def _history_of_cancelled(campaign_id: int, now) -> None:
     """The cancelled messages' history rows, in one statement (a campaign may hold a million), and
-    their status_moved signal in chunks."""
+    their status_moved signal (its changes streamed)."""
     events, messages = MessageStatusEvent._meta.db_table, Message._meta.db_table
     adapted = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
@@ -321,17 +321,15 @@ def _history_of_cancelled(campaign_id: int, now) -> None:
             f" SELECT id, %s, '', '', %s FROM {messages} WHERE campaign_id = %s AND status = %s AND done_at = %s",
             [MessageStatus.CANCELLED, adapted, campaign_id, MessageStatus.CANCELLED, adapted],
         )
-    if not status_moved.has_listeners():
-        return
-    rows = Message.objects.filter(campaign_id=campaign_id, status=MessageStatus.CANCELLED, done_at=now)
-    batch: list[dict] = []
+    if status_moved.has_listeners():
+        rows = Message.objects.filter(campaign_id=campaign_id, status=MessageStatus.CANCELLED, done_at=now)
+        status_moved.send(sender=Message, changes=_cancelled(rows, now))
+
+
+def _cancelled(rows, now):
+    """status_moved's changes for a cancel, read only if a listener iterates them."""
     for row in rows.values("id", "channel", "to", "campaign_id").iterator(chunk_size=5000):
-        batch.append({**row, "status": MessageStatus.CANCELLED, "raw_status": "", "reason": "", "at": now})
-        if len(batch) == 5000:
-            status_moved.send(sender=Message, changes=batch)
-            batch = []
-    if batch:
-        status_moved.send(sender=Message, changes=batch)
+        yield {**row, "status": MessageStatus.CANCELLED, "raw_status": "", "reason": "", "at": now}
 
 
 def campaigns_start_due(*, now=None) -> list[int]:

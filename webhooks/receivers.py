@@ -18,7 +18,7 @@ def _iso(value) -> str | None:
 def on_status_moved(sender, changes, **kwargs) -> None:
     events_emit(
         EventType.MESSAGE_STATUS,
-        [
+        (
             {
                 "message_id": c["id"],
                 "channel": c["channel"],
@@ -30,7 +30,7 @@ def on_status_moved(sender, changes, **kwargs) -> None:
                 "at": _iso(c["at"]),
             }
             for c in changes
-        ],
+        ),
     )
 
 

@@ -9,6 +9,7 @@ import ipaddress
 import secrets
 import socket
 import uuid
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.utils import timezone
 from webhooks.models import Delivery, Endpoint, EventType
 
 MAX_ENDPOINTS = 20
+EMIT_CHUNK = 2000
 
 
 def new_secret() -> str:
@@ -83,23 +85,29 @@ def endpoint_delete(*, endpoint: Endpoint) -> None:
     endpoint.delete()
 
 
-def events_emit(event_type: str, items: list[dict]) -> int:
+def events_emit(event_type: str, items: Iterable[dict]) -> int:
     """One Delivery per item and active endpoint that wants `event_type`, in the caller's
-    transaction; the deliverer is asked after the commit. Returns how many rows were made."""
+    transaction; the deliverer is asked after the commit. Returns how many rows were made.
+    `items` is iterated only when an endpoint wants the event (a generator costs nothing else)."""
     endpoints = [e.pk for e in Endpoint.objects.filter(active=True).only("pk", "events") if event_type in e.events]
-    if not endpoints or not items:
+    if not endpoints:
         return 0
     now = timezone.now()
-    rows = []
-    for item in items:
+    made, rows = 0, []
+    for item in items:  # streamed: a cancelled campaign of a million messages is never all in memory
         event_id = f"msg_{uuid.uuid4().hex}"  # one event: the same webhook-id at every endpoint
         rows += [
             Delivery(endpoint_id=pk, event_id=event_id, event_type=event_type, payload=item, next_attempt_at=now)
             for pk in endpoints
         ]
-    Delivery.objects.bulk_create(rows, batch_size=2000)
-    transaction.on_commit(lambda: _ask_deliverer(endpoints))
-    return len(rows)
+        if len(rows) >= EMIT_CHUNK:
+            made += len(Delivery.objects.bulk_create(rows))
+            rows = []
+    if rows:
+        made += len(Delivery.objects.bulk_create(rows))
+    if made:
+        transaction.on_commit(lambda: _ask_deliverer(endpoints))
+    return made
 
 
 def _ask_deliverer(endpoint_ids: list[int]) -> None:
