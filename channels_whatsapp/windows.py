@@ -10,7 +10,8 @@ from contacts.phones import to_e164
 
 
 def windows_opened(*, account, inbound: list) -> int:
-    """Record the latest message time per sender (a late, out-of-order one never moves it back)."""
+    """Record the latest message time per sender (a late, out-of-order one never moves it back).
+    Returns how many existing windows it moved forward."""
     latest: dict[str, object] = {}
     now = timezone.now()
     for message in inbound:
@@ -22,19 +23,19 @@ def windows_opened(*, account, inbound: list) -> int:
             latest[number] = at
     if not latest:
         return 0
-    known = {
-        w.number: w
-        for w in ServiceWindow.objects.filter(account=account, number__in=list(latest)).only(
-            "number", "last_inbound_at"
+    # two webhook workers may take messages of one number at once: the insert ignores a row that
+    # is already there and each update moves the time only forward, in the row itself, so the
+    # later message wins whichever commits last (no read-then-write)
+    ServiceWindow.objects.bulk_create(
+        [ServiceWindow(account=account, number=n, last_inbound_at=at) for n, at in latest.items()],
+        ignore_conflicts=True,
+    )
+    moved = 0
+    for number, at in latest.items():
+        moved += ServiceWindow.objects.filter(account=account, number=number, last_inbound_at__lt=at).update(
+            last_inbound_at=at
         )
-    }
-    fresh = [ServiceWindow(account=account, number=n, last_inbound_at=at) for n, at in latest.items() if n not in known]
-    later = [w for n, w in known.items() if latest[n] > w.last_inbound_at]
-    for window in later:
-        window.last_inbound_at = latest[window.number]
-    ServiceWindow.objects.bulk_create(fresh, ignore_conflicts=True)
-    ServiceWindow.objects.bulk_update(later, ["last_inbound_at"])
-    return len(fresh) + len(later)
+    return moved
 
 
 def window_open(*, account_id: int, number: str) -> bool:
