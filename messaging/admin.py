@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.admin import ReadOnlyAdmin
 from contacts.admin import CheapPaginator
-from messaging.models import CampaignStatus, Message
+from messaging.models import CampaignStatus, Message, MessageStatusEvent
 from messaging.selectors import campaign_preview, campaign_statistics
 from messaging.services import (
     CampaignError,
@@ -152,9 +152,28 @@ class CampaignAdminBase(admin.ModelAdmin):
         return back
 
 
+class StatusHistoryInline(admin.TabularInline):
+    """On a message's page: each status it moved to, with the provider's word for it."""
+
+    model = MessageStatusEvent
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ["at", "status", "raw_status", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
     """Message History: every message of every channel, filterable; nothing here can be edited."""
+
+    inlines = [StatusHistoryInline]
 
     recipient_lookup = "to"
     list_display = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import MessageKind
@@ -331,7 +332,7 @@ class MessageStatusEvent(models.Model):
         indexes = [models.Index(fields=["message", "at"], name="message_status_event")]
 
     def __str__(self) -> str:
-        return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.status} at {timezone.localtime(self.at):%Y-%m-%d %H:%M:%S}"
 
 
 def message_key(pk: int) -> str:

@@ -97,6 +97,7 @@ class FakeInfobip(FakeServer):
         self.pull_reports: list[dict] = []
         self.dlr_posted = 0
         self.dlr_failures = 0
+        self._unposted = 0  # reports queued and not yet taken (2xx) by the webhook
         self._lock = threading.Lock()
         self._dlr_queue: queue.Queue = queue.Queue()
         self._serve(self._handler())
@@ -119,7 +120,7 @@ class FakeInfobip(FakeServer):
     def wait_for_reports(self, timeout=10.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._dlr_queue.empty() and not getattr(self, "_posting", False):
+            if self._unposted == 0:
                 return
             time.sleep(0.05)
         raise AssertionError("the fake Infobip still had delivery reports to post")
@@ -180,6 +181,7 @@ class FakeInfobip(FakeServer):
         }
         url = ((item.get("webhooks") or {}).get("delivery") or {}).get("url")
         if url:
+            self._unposted += 1  # under the caller's lock, before it is queued: wait_for_reports never misses it
             self._dlr_queue.put((time.monotonic() + self.report_delay, url, report))
         else:
             self.pull_reports.append(report)
@@ -194,7 +196,6 @@ class FakeInfobip(FakeServer):
                     pending.append(self._dlr_queue.get_nowait())
             except queue.Empty:
                 pass
-            self._posting = bool(pending)
             now = time.monotonic()
             due = [p for p in pending if p[0] <= now]
             pending = [p for p in pending if p[0] > now]
@@ -211,11 +212,12 @@ class FakeInfobip(FakeServer):
                         ok = False
                     if ok:
                         self.dlr_posted += len(bucket)
+                        with self._lock:
+                            self._unposted -= len(bucket)
                     else:  # Infobip retries; so do we, a little later
                         self.dlr_failures += 1
                         for report in bucket:
                             pending.append((time.monotonic() + 0.5, url, report))
-            self._posting = bool(pending)
 
     def _handler(self):
         fake = self

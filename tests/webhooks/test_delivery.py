@@ -173,3 +173,18 @@ def test_a_cancelled_campaign_tells_of_each_message_it_stopped(
     message = Message.objects.first()
     read = api.get(f"/api/v1/messages/{message.pk}/").json()
     assert [h["status"] for h in read["history"]] == ["created", "cancelled"]
+
+
+def test_message_history_in_the_panel_shows_each_status(
+    api, client, panel_admin, sms_account, infobip, django_capture_on_commit_callbacks
+):
+    Contact.objects.create(external_id="u-1", phone="+905331234562", sms_subscription="subscribed")
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = api.post("/api/v1/messages/", {"channel": "sms", "contact": "u-1", "text": "Merhaba"}).json()
+    message = Message.objects.get(pk=sent["id"])
+    report = DeliveryReport(key=message.key, status="delivered", raw_status="DELIVERED_TO_HANDSET")
+    messages_apply_reports(account_id=sms_account.pk, reports=[report])
+    client.force_login(panel_admin)
+    page = client.get(f"/admin/messaging/message/{message.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "DELIVERED_TO_HANDSET" in page and "Status history" in page
+    assert "API key &#x27;tests&#x27;" in page  # who made it
