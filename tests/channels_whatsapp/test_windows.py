@@ -53,7 +53,7 @@ def test_two_workers_at_once_keep_the_later_message():
             try:
                 barrier.wait()
                 windows_opened(account=wa, inbound=[said(at)])
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:
                 errors.append(exc)
             finally:
                 connections.close_all()
