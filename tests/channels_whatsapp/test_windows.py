@@ -49,7 +49,7 @@ def test_two_workers_at_once_keep_the_later_message():
         barrier = threading.Barrier(len(times))
         errors = []
 
-        def take(at):
+        def take(at, barrier=barrier, errors=errors):
             try:
                 barrier.wait()
                 windows_opened(account=wa, inbound=[said(at)])
