@@ -109,7 +109,10 @@ class FakeInfobip(FakeServer):
         return super().start()
 
     def stop(self):
+        """Stops posting first and waits for a POST in flight (the test's database is flushed next)."""
         self._running = False
+        if self._poster.is_alive():
+            self._poster.join(timeout=15)
         super().stop()
 
     # --- books ------------------------------------------------------------------------

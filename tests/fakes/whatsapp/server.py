@@ -80,7 +80,11 @@ class FakeWhatsApp(TemplatesMixin, UploadsMixin, _QuickServer):
         return super().start()
 
     def stop(self):
+        """Stops posting first and waits for a POST in flight: a test's database is flushed only
+        after the panel stopped taking this fake's webhooks."""
         self._running = False
+        if self._poster.is_alive():
+            self._poster.join(timeout=15)
         super().stop()
 
     # --- books --------------------------------------------------------------------------------
