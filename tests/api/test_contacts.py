@@ -12,6 +12,8 @@ def test_a_new_external_id_is_created_and_the_same_again_is_updated(api):
         format="json",
     )
     assert created.status_code == 201, created.json()
+    assert created["Location"] == "/api/v1/contacts/u-1/"
+    assert api.post("/api/v1/contacts/", {"external_id": "shop/7"}, format="json").status_code == 201  # no Location
     assert created.json()["phone"] == "+905331234562"
     assert created.json()["email"] == "ayse@example.com"
     updated = api.post("/api/v1/contacts/", {"external_id": "u-1", "attributes": {"plan": "gold"}}, format="json")
