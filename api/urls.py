@@ -17,7 +17,8 @@ urlpatterns = [
     ),
     path("v1/contacts/", contacts.ContactsView.as_view(), name="api-contacts"),
     path("v1/contacts/batch/", contacts.ContactsBatchView.as_view(), name="api-contacts-batch"),
-    path("v1/contacts/<str:external_id>/", contacts.ContactView.as_view(), name="api-contact"),
+    # path: an external id may hold a slash ("shop/7"), read as /api/v1/contacts/shop/7/
+    path("v1/contacts/<path:external_id>/", contacts.ContactView.as_view(), name="api-contact"),
     path("v1/consents/", consents.ConsentsView.as_view(), name="api-consents"),
     path("v1/messages/", messages.MessagesView.as_view(), name="api-messages"),
     path("v1/messages/<int:message_id>/", messages.MessageView.as_view(), name="api-message"),

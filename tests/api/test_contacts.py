@@ -13,7 +13,9 @@ def test_a_new_external_id_is_created_and_the_same_again_is_updated(api):
     )
     assert created.status_code == 201, created.json()
     assert created["Location"] == "/api/v1/contacts/u-1/"
-    assert api.post("/api/v1/contacts/", {"external_id": "shop/7"}, format="json").status_code == 201  # no Location
+    slashed = api.post("/api/v1/contacts/", {"external_id": "shop/7"}, format="json")
+    assert slashed.status_code == 201 and slashed["Location"] == "/api/v1/contacts/shop/7/"
+    assert api.get(slashed["Location"]).json()["external_id"] == "shop/7"
     assert created.json()["phone"] == "+905331234562"
     assert created.json()["email"] == "ayse@example.com"
     updated = api.post("/api/v1/contacts/", {"external_id": "u-1", "attributes": {"plan": "gold"}}, format="json")
