@@ -55,11 +55,16 @@ def met(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def wait_done(campaign_pk: int) -> None:
+def wait_done(campaign_pk: int, fake=None) -> None:
+    """Until the campaign is done; with `fake`, a line a minute of what the fake has accepted."""
     from messaging.models import Campaign
 
+    started = shown = time.monotonic()
     while Campaign.objects.get(pk=campaign_pk).status != "done":
         time.sleep(0.25)
+        if fake is not None and time.monotonic() - shown >= 60:
+            shown = time.monotonic()
+            print(f"    … {len(fake.accepted):,} accepted by the fake after {shown - started:.0f} s", flush=True)
 
 
 def slope(times: list[float]) -> float:
@@ -188,7 +193,7 @@ def main() -> None:
         t = time.perf_counter()
         campaign_start(campaign_id=main_campaign.pk)
         materialised = time.perf_counter() - t
-        wait_done(main_campaign.pk)
+        wait_done(main_campaign.pk, fake)
         elapsed = time.perf_counter() - t
         cpu = sum(cpu_seconds(w.pid) for w in workers) - cpu_before
         own_cpu = time.process_time() - own_before  # the fake (HTTP threads, status queue) and this polling loop
