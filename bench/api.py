@@ -22,7 +22,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,8 +33,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from production import consented_phone, fresh_database, insert_consented_contacts, production_environment  # noqa: E402
-from send import TICKS, machine_cpu  # noqa: E402
+from production import (  # noqa: E402
+    TICKS,
+    consented_phone,
+    fresh_database,
+    insert_consented_contacts,
+    machine_cpu,
+    production_environment,
+    start_server,
+    stop_server,
+    wait_ready,
+)
 
 TARGET_RPS, TARGET_P99_MS, TARGET_CONTACTS_S = 300, 150, 10_000
 
@@ -189,42 +197,6 @@ def report(r: Result, baseline: Result | None = None) -> None:
     print(f"            the clients used {client_share:.0f}% of one core (the GIL caps them at 100%)")
 
 
-def start_server(spec: str, port: int, env: dict, log: Path) -> subprocess.Popen:
-    """spec: sync:4 (4 sync workers) or gthread:2x8 (2 workers of 8 threads)."""
-    worker_class, _sep, size = spec.partition(":")
-    workers, _x, threads = size.partition("x")
-    command = [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", workers, "--worker-class", worker_class, "--threads", threads or "1"]
-    command += ["--timeout", "60", "--backlog", "256", "--log-level", "warning"]
-    with log.open("ab") as out:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGQUIT)  # gunicorn's quick shutdown, master and workers (own session)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-def wait_ready(port: int, path: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {server.returncode}; see {log}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", path, headers=HEADERS)
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer in 60 s; see {log}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20, help="measured seconds per phase")
@@ -318,7 +290,7 @@ def main() -> None:
                 s.bind(("127.0.0.1", 0))
                 port = s.getsockname()[1]
             server = start_server(spec, port, env, log)
-            wait_ready(port, "/api/v1/contacts/c0/", server, log)
+            wait_ready(port, "/api/v1/contacts/c0/", server, log, headers=HEADERS)
             pids = server_pids(server.pid)
             print(f"gunicorn {spec} (pid {server.pid}, log {log}):")
             results = {}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,29 +19,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from production import fresh_database, insert_consented_contacts, production_environment  # noqa: E402
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process and its live children (a prefork worker's pool processes)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
-            total += sum(int(x) for x in fields[11:13]) / TICKS  # utime, stime
-    return total
-
-
-def machine_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
-    values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    idle = values[3] + values[4]  # idle, iowait
-    return sum(values) - idle, sum(values)
+from production import (  # noqa: E402
+    cpu_seconds,
+    fresh_database,
+    insert_consented_contacts,
+    machine_cpu,
+    production_environment,
+    start_workers,
+    stop_workers,
+)
 
 
 def main() -> None:
@@ -105,41 +90,8 @@ def main() -> None:
         fake.stop()
         return
 
-    env = dict(os.environ, TESTING="0")
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                "sending",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(args.concurrency),
-                "-n",
-                f"bench{i}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for i in range(args.workers)
-    ]
+    workers = start_workers(app, queue="sending", count=args.workers, concurrency=args.concurrency)
     try:
-        deadline = time.monotonic() + 60
-        while len(app.control.ping(timeout=0.5) or []) < args.workers:
-            if time.monotonic() > deadline:
-                raise SystemExit("workers did not start")
         cpu_before = sum(cpu_seconds(w.pid) for w in workers)
         own_before = time.process_time()
         machine_before = machine_cpu()
@@ -209,10 +161,7 @@ def main() -> None:
             f"({(rate / 500 - 1) * 100:+.1f}%; target ±5%: {'met' if abs(rate / 500 - 1) <= 0.05 else 'NOT met'})"
         )
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=30)
+        stop_workers(workers)
         fake.stop()
 
 
