@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from contextlib import contextmanager
 
 import pytest
 
@@ -60,3 +61,29 @@ def login(page, live_server):
         return page
 
     return do_login
+
+
+LANGUAGES = {"en": "en-US", "tr": "tr-TR"}
+
+
+@contextmanager
+def signed_in(browser, live_server, *, lang: str, username: str, password: str):
+    """A browser at 1366 px in `lang` (en, tr), signed in as `username`, recording the
+    Content-Security-Policy's violations (tests.browser.test_csp) and console lines."""
+    from tests.browser.test_csp import RECORD_VIOLATIONS
+
+    context = browser.new_context(locale=LANGUAGES[lang], viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.console_lines = []
+    page.on("console", lambda message: page.console_lines.append(message.text))
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    try:
+        yield page
+    finally:
+        context.close()

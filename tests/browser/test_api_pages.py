@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 from api.models import ApiKey
-from tests.browser.test_csp import RECORD_VIOLATIONS
+from tests.browser.conftest import LANGUAGES, signed_in
 from webhooks.models import Attempt, Delivery, Endpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("SCREENSHOTS_DIR")
-LANGUAGES = {"en": "en-US", "tr": "tr-TR"}
 
 
 @pytest.fixture(params=sorted(LANGUAGES))
@@ -24,19 +23,8 @@ def lang(request):
 
 @pytest.fixture
 def page(browser, live_server, panel_admin, lang):
-    context = browser.new_context(locale=LANGUAGES[lang], viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.console_lines = []
-    page.on("console", lambda message: page.console_lines.append(message.text))
-    page.add_init_script(RECORD_VIOLATIONS)
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "panel-admin")
-    page.fill("#id_password", "admin-pass-123")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-    yield page
-    context.close()
+    with signed_in(browser, live_server, lang=lang, username="panel-admin", password="admin-pass-123") as page:
+        yield page
 
 
 def shot(page, name: str, lang: str) -> None:

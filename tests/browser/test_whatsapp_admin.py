@@ -13,12 +13,11 @@ from channels_whatsapp.models import WhatsAppTemplate
 from contacts.models import Contact, ContactList
 from messaging.models import Campaign
 from providers.services import account_install
-from tests.browser.test_csp import RECORD_VIOLATIONS
+from tests.browser.conftest import LANGUAGES, signed_in
 from tests.fakes.whatsapp import FakeWhatsApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("SCREENSHOTS_DIR")
-LANGUAGES = {"en": "en-US", "tr": "tr-TR"}
 
 
 @pytest.fixture
@@ -58,19 +57,8 @@ def lang(request):
 @pytest.fixture
 def panel(browser, live_server, marketer, lang):
     """A marketer's browser at 1366 px in `lang`, watching the Content-Security-Policy."""
-    context = browser.new_context(locale=LANGUAGES[lang], viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.console_lines = []
-    page.on("console", lambda message: page.console_lines.append(message.text))
-    page.add_init_script(RECORD_VIOLATIONS)
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "marketer")
-    page.fill("#id_password", "marketer-pass-123")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-    yield page
-    context.close()
+    with signed_in(browser, live_server, lang=lang, username="marketer", password="marketer-pass-123") as page:
+        yield page
 
 
 def policy_problems(page) -> list[str]:

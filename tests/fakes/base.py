@@ -29,5 +29,12 @@ class FakeServer:
         return self
 
     def stop(self) -> None:
+        """A fake that posts webhooks from a thread (`_poster`, looping while `_running`) stops
+        posting first and finishes a POST in flight: a test's database is flushed only after the
+        panel stopped taking its webhooks."""
+        self._running = False
+        poster = getattr(self, "_poster", None)
+        if poster is not None and poster.is_alive():
+            poster.join(timeout=15)
         self.server.shutdown()
         self.server.server_close()

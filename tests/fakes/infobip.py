@@ -108,13 +108,6 @@ class FakeInfobip(FakeServer):
         self._poster.start()
         return super().start()
 
-    def stop(self):
-        """Stops posting first and waits for a POST in flight (the test's database is flushed next)."""
-        self._running = False
-        if self._poster.is_alive():
-            self._poster.join(timeout=15)
-        super().stop()
-
     # --- books ------------------------------------------------------------------------
     def recipients(self) -> Counter:
         """How many distinct messages each number was sent (by the fake's own count)."""

@@ -79,14 +79,6 @@ class FakeWhatsApp(TemplatesMixin, UploadsMixin, _QuickServer):
         self._poster.start()
         return super().start()
 
-    def stop(self):
-        """Stops posting first and waits for a POST in flight: a test's database is flushed only
-        after the panel stopped taking this fake's webhooks."""
-        self._running = False
-        if self._poster.is_alive():
-            self._poster.join(timeout=15)
-        super().stop()
-
     # --- books --------------------------------------------------------------------------------
     def recipients(self) -> Counter:
         """How many messages each number (digits) was sent, by the fake's own count."""
