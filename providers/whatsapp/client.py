@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from providers.sessions import settled_session
+
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
 
@@ -42,7 +44,7 @@ class GraphClient:
     def __init__(self, *, base_url: str, version: str, access_token: str, pool_size: int = 10):
         self.root = base_url.rstrip("/")
         self.version = version.strip("/")
-        self.session = requests.Session()
+        self.session = settled_session(self.root)
         adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=pool_size)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
