@@ -36,10 +36,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from production import (  # noqa: E402
     TICKS,
     consented_phone,
-    fresh_database,
+    django_on_fresh_database,
     insert_consented_contacts,
     machine_cpu,
-    production_environment,
     start_server,
     stop_server,
     wait_ready,
@@ -219,17 +218,8 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
-    fresh_database("bench_api")
-    production_environment()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ["API_RATE_LIMIT"] = str(10**9)  # the limiter still counts every request, on Redis
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    # the limiter still counts every request, on Redis
+    django_on_fresh_database("bench_api", API_RATE_LIMIT=str(10**9))
     from api.models import Scope
     from api.services import api_key_create
     from messaging.models import Message

@@ -43,6 +43,23 @@ def fresh_database(name: str) -> str:
     return os.environ["DATABASE_URL"]
 
 
+def django_on_fresh_database(name: str, **environment: str) -> None:
+    """What every benchmark starts with: database `name` made afresh, production settings,
+    `environment` (settings read from os.environ, inherited by workers and servers), Django set
+    up and the database migrated."""
+    fresh_database(name)
+    production_environment()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ.update(environment)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
 def consented_phone(i: int) -> str:
     return f"+90533{i:07d}"
 

@@ -21,10 +21,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from production import (  # noqa: E402
     cpu_seconds,
-    fresh_database,
+    django_on_fresh_database,
     insert_consented_contacts,
     machine_cpu,
-    production_environment,
     start_workers,
     stop_workers,
 )
@@ -40,17 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
         raise SystemExit("set DATABASE_URL=postgres://… (a server where databases can be created) and REDIS_URL")
-    fresh_database("bench_send")
-    production_environment()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ["SMS_DISPATCH_PARALLELISM"] = str(args.workers * args.concurrency)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    django_on_fresh_database("bench_send", SMS_DISPATCH_PARALLELISM=str(args.workers * args.concurrency))
 
     from config.celery import app
     from contacts.models import Contact

@@ -29,10 +29,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from production import (  # noqa: E402
     cpu_seconds,
-    fresh_database,
+    django_on_fresh_database,
     insert_consented_contacts,
     machine_cpu,
-    production_environment,
     start_server,
     start_workers,
     stop_server,
@@ -103,18 +102,8 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
-    fresh_database("bench_send_whatsapp")
-    production_environment()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ["SMS_DISPATCH_PARALLELISM"] = str(args.workers * args.concurrency)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on_fresh_database("bench_send_whatsapp", SMS_DISPATCH_PARALLELISM=str(args.workers * args.concurrency))
     from django.db.models import Count
-
-    call_command("migrate", verbosity=0)
 
     from channels_whatsapp.models import WhatsAppTemplate
     from channels_whatsapp.services import templates_sync
