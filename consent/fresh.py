@@ -262,19 +262,21 @@ def consent_apply_fresh(
         applied = {row[0] for row in cursor.fetchall()}
     if applied and changes_appended.has_listeners():
         changes_appended.send(
-            sender=ConsentChange,
-            changes=[
-                {
-                    "recipient": records[i].recipient,
-                    "recipient_type": RecipientType.BIREYSEL,
-                    "type": consent_type,
-                    "status": records[i].status,
-                    "previous_status": "",
-                    "consent_date": records[i].consent_date,
-                    "source": records[i].source,
-                    "origin": origin,
-                }
-                for i in sorted(applied)
-            ],
+            sender=ConsentChange, changes=_fresh_changes(records, sorted(applied), consent_type, origin)
         )
     return applied
+
+
+def _fresh_changes(records: Sequence, positions: list[int], consent_type: str, origin: str):
+    """changes_appended's changes for the fresh path, made only if a listener reads them."""
+    for i in positions:
+        yield {
+            "recipient": records[i].recipient,
+            "recipient_type": RecipientType.BIREYSEL,
+            "type": consent_type,
+            "status": records[i].status,
+            "previous_status": "",
+            "consent_date": records[i].consent_date,
+            "source": records[i].source,
+            "origin": origin,
+        }

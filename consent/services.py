@@ -217,7 +217,7 @@ def consent_apply(
         if whatsapp is not None:
             whatsapp.update(implied)
     if history:
-        changes_appended.send(sender=ConsentChange, changes=[row for _, row in history])
+        changes_appended.send(sender=ConsentChange, changes=(row for _, row in history))
     sent = [(row, pk) for (_, row), pk in zip(history, ids, strict=True) if row["type"] in IYS_TYPES]
     if origin not in NOT_SENT_TO_IYS and sent:
         queue_for_iys([row for row, _ in sent], [pk for _, pk in sent], now)

@@ -143,9 +143,6 @@ class ChangedMessages:
     def __init__(self, events: list[dict], rows: dict[int, dict]):
         self.events, self.rows = events, rows
 
-    def __len__(self) -> int:
-        return len(self.events)
-
     def __iter__(self):
         for event in self.events:
             row = self.rows[event["message_id"]]

@@ -3,8 +3,8 @@ listener's rows, e.g. outgoing webhook deliveries, commit or roll back with the 
 
 from django.dispatch import Signal
 
-# changes: list of dicts (id, channel, to, status, raw_status, reason, at, campaign_id, read_at),
-# one per message whose status moved forward (or that was read), sent by messaging.delivery
+# changes: an iterable (read once) of dicts (id, channel, to, campaign_id, status, raw_status,
+# reason, at), one per forward move (or WhatsApp read), sent by messaging.delivery and a cancel
 status_moved = Signal()
 
 # account: the ProviderAccount; inbound: list of providers.base.InboundMessage, after the channel handled them

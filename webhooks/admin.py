@@ -75,11 +75,11 @@ class EndpointAdmin(admin.ModelAdmin):
             obj.events = events
             return super().save_model(request, obj, form, change)
         try:
-            made = endpoint_create(url=obj.url, events=events, description=obj.description, user=request.user)
-        except ValidationError as exc:
+            made = endpoint_create(
+                url=obj.url, events=events, description=obj.description, active=obj.active, user=request.user
+            )
+        except ValidationError as exc:  # the form checked the same; a race with another admin only
             raise forms.ValidationError(exc.messages) from exc
-        made.active = obj.active
-        made.save(update_fields=["active"])
         obj.pk, obj.secret = made.pk, made.secret
 
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from providers.sessions import settled_session
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint
 from webhooks.services import url_problem
 
@@ -60,13 +61,14 @@ def signed_headers(*, secret: str, event_id: str, body: bytes, at: datetime) -> 
     }
 
 
-def delivery_attempt(delivery: Delivery, endpoint: Endpoint, session: requests.Session) -> bool:
-    """One POST; the outcome is written to the delivery and an Attempt row. True if delivered."""
+def delivery_attempt(delivery: Delivery, endpoint: Endpoint, session: requests.Session, *, refused: str = "") -> bool:
+    """One POST (none when the URL is `refused`, with why); the outcome is written to the delivery
+    and an Attempt row. True if delivered."""
     started = time.monotonic()
     now = timezone.now()
     code, error, response_text = None, "", ""
-    if problem := url_problem(endpoint.url):
-        error = f"not sent: {problem}"
+    if refused:
+        error = f"not sent: {refused}"
     else:
         body = body_of(delivery)
         try:
@@ -112,15 +114,16 @@ def endpoint_deliver(*, endpoint_id: int, budget_seconds: float = 20) -> tuple[i
         return 0, False
     delivered = 0
     deadline = time.monotonic() + budget_seconds
-    with requests.Session() as session:
+    with settled_session(endpoint.url) as session:
         while True:
             if time.monotonic() >= deadline:
                 return delivered, True
             batch = deliveries_claim(endpoint_id=endpoint_id)
             if not batch:
                 return delivered, False
+            refused = url_problem(endpoint.url)  # again for each batch: a name may point elsewhere now
             for index, delivery in enumerate(batch):
-                if delivery_attempt(delivery, endpoint, session):
+                if delivery_attempt(delivery, endpoint, session, refused=refused):
                     delivered += 1
                     continue
                 _release([d.pk for d in batch[index + 1 :]], delivery.claim)

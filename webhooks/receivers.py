@@ -1,5 +1,6 @@
 """The events the panel emits, from the signals of the one write path of each: a message's
-status (messaging.delivery), a consent change (the ledger), an inbound message."""
+status (messaging.delivery), a consent change (the ledger), an inbound message. Payloads are
+generators: events_emit makes them only when an endpoint wants the event."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def on_status_moved(sender, changes, **kwargs) -> None:
 def on_consent_changes(sender, changes, **kwargs) -> None:
     events_emit(
         EventType.CONSENT_CHANGED,
-        [
+        (
             {
                 "recipient": c["recipient"],
                 "recipient_type": c["recipient_type"],
@@ -49,14 +50,14 @@ def on_consent_changes(sender, changes, **kwargs) -> None:
                 "origin": c["origin"],
             }
             for c in changes
-        ],
+        ),
     )
 
 
 def on_inbound(sender, account, inbound, **kwargs) -> None:
     events_emit(
         EventType.MESSAGE_INBOUND,
-        [
+        (
             {
                 "channel": account.channel,
                 "account": account.name,
@@ -67,5 +68,5 @@ def on_inbound(sender, account, inbound, **kwargs) -> None:
                 "received_at": _iso(m.received_at or timezone.now()),
             }
             for m in inbound
-        ],
+        ),
     )

@@ -29,7 +29,7 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def url_problem(url: str, *, resolve: bool = True) -> str:
+def url_problem(url: str) -> str:
     """Why the panel will not POST to `url`, in words, or "" (checked when an endpoint is made and
     again before each delivery, as a name may later point elsewhere)."""
     try:
@@ -41,10 +41,10 @@ def url_problem(url: str, *, resolve: bool = True) -> str:
         return "a URL with a user name or password in it is not allowed; put a token in the path instead"
     if parts.scheme != "https" and not settings.WEBHOOKS_ALLOW_HTTP:
         return "use https:// (plain http is allowed only where WEBHOOKS_ALLOW_HTTP is set)"
-    if settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES or not resolve:
+    if settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES:
         return ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
     except (socket.gaierror, UnicodeError):
         return f"the host name '{parts.hostname}' does not resolve"
     for address in addresses:
@@ -57,7 +57,9 @@ def url_problem(url: str, *, resolve: bool = True) -> str:
     return ""
 
 
-def endpoint_create(*, url: str, events: list[str], description: str = "", api_key=None, user=None) -> Endpoint:
+def endpoint_create(
+    *, url: str, events: list[str], description: str = "", active: bool = True, api_key=None, user=None
+) -> Endpoint:
     problems: dict[str, str] = {}
     if problem := url_problem(url):
         problems["url"] = problem
@@ -74,6 +76,7 @@ def endpoint_create(*, url: str, events: list[str], description: str = "", api_k
         url=url,
         events=sorted(set(events), key=EventType.values.index),
         description=description,
+        active=active,
         secret=new_secret(),
         api_key=api_key,
         created_by=user,
