@@ -6,12 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from channels_sms.models import SmsCampaign, SmsTemplate
 from consent.models import MessageKind
 from messaging.channels import adapter
-from messaging.forms import send_at_field
+from messaging.forms import CampaignFormParts, send_at_field
 from providers.base import Channel
 from providers.models import ProviderAccount
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(CampaignFormParts, forms.ModelForm):
     send_at = send_at_field()
 
     class Meta:
@@ -34,6 +34,7 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.setup_audience()
         if "kind" in self.fields:
             self.fields["kind"].help_text = _(
                 "Transactional skips the subscription and İYS checks: only users allowed to send "
@@ -55,6 +56,7 @@ class CampaignForm(forms.ModelForm):
         from messaging.services import campaign_authorise_kind, campaign_validate
 
         cleaned = super().clean()
+        self.drop_other_audiences(cleaned)
         campaign = self.instance
         for name in self.Meta.fields:
             if name in cleaned:

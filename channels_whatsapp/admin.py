@@ -274,13 +274,7 @@ class WhatsAppCampaignAdmin(CampaignAdminBase):
     list_select_related = ["account", "template"]
 
     class Media:
-        js = ["channels_whatsapp/campaign_form.js"]
         css = {"all": ["channels_whatsapp/whatsapp_admin.css"]}
-
-    def add_view(self, request, form_url="", extra_context=None):
-        # saving a new campaign always leads to its preview: no "add another" or "continue editing"
-        extra = {"show_save_and_add_another": False, "show_save_and_continue": False, **(extra_context or {})}
-        return super().add_view(request, form_url, extra_context=extra)
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is not None and obj.status == CampaignStatus.DRAFT and obj.template_id:

@@ -13,7 +13,7 @@ from channels_whatsapp.editor import TemplateEditorForm
 from channels_whatsapp.editor_components import BODY_VARIABLES, CTA_SLOTS, header_slot_used, url_slot_used
 from channels_whatsapp.models import TemplateStatus, WhatsAppCampaign, WhatsAppTemplate
 from channels_whatsapp.template_checks import numbers, source_problems
-from messaging.forms import send_at_field
+from messaging.forms import CampaignFormParts, send_at_field
 from messaging.models import Audience
 from providers.base import Channel
 from providers.models import ProviderAccount
@@ -118,7 +118,7 @@ def used_slots(data) -> list[str]:
     return slots + [slot for slot in CTA_SLOTS if url_slot_used(data, slot)]
 
 
-class WhatsAppCampaignForm(forms.ModelForm):
+class WhatsAppCampaignForm(CampaignFormParts, forms.ModelForm):
     send_at = send_at_field()
 
     class Meta:
@@ -134,8 +134,7 @@ class WhatsAppCampaignForm(forms.ModelForm):
             self.fields["account"].label = _("WhatsApp account")
             if len(self.fields["account"].queryset) == 1 and not self.instance.account_id:
                 self.fields["account"].initial = self.fields["account"].queryset[0].pk
-        if "audience" in self.fields:  # an alert goes to a phone number: SMS only
-            self.fields["audience"].choices = [c for c in self.fields["audience"].choices if c[0] != Audience.ALERT]
+        self.setup_audience(without=(Audience.ALERT,))  # an alert goes to a phone number: SMS only
         if "audience_filter" in self.fields:
             self.fields["audience_filter"].widget.attrs.update(rows=3)
         if "template" in self.fields:
@@ -156,6 +155,7 @@ class WhatsAppCampaignForm(forms.ModelForm):
         from messaging.services import campaign_validate
 
         cleaned = super().clean()
+        self.drop_other_audiences(cleaned)
         campaign = self.instance
         for name in self.Meta.fields:
             if name in cleaned:

@@ -400,6 +400,8 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 MESSAGE_ID_PREFIX = env.str(
     "MESSAGE_ID_PREFIX", default="p" + __import__("hashlib").sha256(SECRET_KEY.encode()).hexdigest()[:6]
 )
+# The currency of connector prices, shown with every cost (previews, confirmations, statistics).
+CURRENCY = env.str("CURRENCY", default="TRY")
 # Dispatch tasks working on one campaign at once (spread over the `sending` workers).
 SMS_DISPATCH_PARALLELISM = env.int("SMS_DISPATCH_PARALLELISM", default=4)
 # A campaign's message rows are made this many contacts at a time, sent as soon as each chunk lands

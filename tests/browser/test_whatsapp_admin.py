@@ -5,6 +5,7 @@ campaign, checks its preview and sends it. The Content-Security-Policy blocks no
 SCREENSHOTS_DIR=/tmp/shots saves each page at 1366 px (wa-*-en.png, wa-*-tr.png)."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -151,10 +152,13 @@ def test_a_marketer_builds_a_whatsapp_campaign_and_sends_it_from_the_preview(pan
     page.goto(f"{live_server.url}/admin/channels_whatsapp/whatsappcampaign/add/")
     offered = page.locator("#id_template option").all_inner_texts()[1:]  # approved only
     assert len(offered) == 2 and offered[0].startswith("siparis_yolda (tr) · ") and offered[1].startswith("welcome")
-    assert not page.locator(".field-audience_filter").is_visible()  # the list's audience has no filter
+    assert page.locator("#id_audience").input_value() == ""  # chosen, never assumed
+    assert not page.locator(".field-audience_filter").is_visible()  # no audience yet: none of its fields
+    assert not page.locator(".field-contact_list").is_visible()
     page.fill("#id_name", "Kargo haberi")
     page.select_option("#id_template", str(template.pk))
     page.select_option("#id_audience", "list")
+    assert not page.locator(".field-audience_filter").is_visible()  # the list's audience has no filter
     page.select_option("#id_contact_list", str(people.pk))
     shot(page, "campaign-form", lang)
     page.click("input[name=_save]")
@@ -168,7 +172,12 @@ def test_a_marketer_builds_a_whatsapp_campaign_and_sends_it_from_the_preview(pan
     assert "0.40" in page.locator(".sms-preview").inner_text() or "0,40" in page.locator(".sms-preview").inner_text()
     shot(page, "campaign-preview", lang)
 
-    page.click(".sms-actions input.default")  # Send now
+    page.click("#start-campaign")  # Send now…
+    page.wait_for_url("**/confirm/")
+    question = page.locator("#confirm-question").inner_text()
+    assert re.search(r"\b2\b", question) and ("0.40 TRY" in question or "0,40 TRY" in question), question
+    shot(page, "campaign-confirm", lang)
+    page.click("#confirm-send")
     page.wait_for_url("**/preview/")
     assert meta.recipients() == {"905321110001": 1, "905321110002": 1}
     meta.release_statuses()

@@ -41,10 +41,11 @@ def test_a_marketer_builds_previews_and_sends_a_campaign(client, marketer, conso
     preview = client.get(response["Location"])
     page = preview.content.decode()
     assert preview.status_code == 200
-    assert 'id="preview-sendable"><strong>1</strong>' in page and 'data-reason="paused">1<' in page
+    excluded = reverse("admin:channels_sms_smscampaign_excluded", args=[campaign.pk, "paused"])
+    assert 'id="preview-sendable"><strong>1</strong>' in page and f'data-reason="paused"><a href="{excluded}"' in page
     assert "Merhaba Ayşe" in page and ("0.10" in page or "0,10" in page)  # sample text; 1 recipient × 1 segment × 0.1
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("admin:channels_sms_smscampaign_act", args=[campaign.pk, "start"]))
+        client.post(reverse("admin:channels_sms_smscampaign_act", args=[campaign.pk, "start"]), {"confirmed": "1"})
     campaign.refresh_from_db()
     assert campaign.status == "done" and Message.objects.get().status == "delivered"
     assert client.get(reverse("admin:channels_sms_smscampaign_change", args=[campaign.pk])).status_code == 200
