@@ -93,7 +93,7 @@ class SmsCampaignAdmin(CounterMixin, CampaignAdminBase):
         sets = [
             (None, {"fields": ["name", "kind", "transactional_chosen", "account", "sender"]}),
             (_("Message"), {"fields": ["template", "text", "counter"]}),
-            (_("Audience"), {"fields": ["audience", "contact_list", "audience_filter", "alert_phone"]}),
+            (_("Audience"), {"fields": self.audience_fields(obj, "alert_phone")}),
             (_("When"), {"fields": ["send_at"]}),
         ]
         if obj and obj.status != CampaignStatus.DRAFT:

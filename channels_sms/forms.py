@@ -25,6 +25,7 @@ class CampaignForm(CampaignFormParts, forms.ModelForm):
             "text",
             "audience",
             "contact_list",
+            "segment",
             "audience_filter",
             "alert_phone",
             "send_at",

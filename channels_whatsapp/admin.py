@@ -284,7 +284,7 @@ class WhatsAppCampaignAdmin(CampaignAdminBase):
     def get_fieldsets(self, request, obj=None):
         sets = [
             (None, {"fields": ["name", "account", "template"]}),
-            (_("Audience"), {"fields": ["audience", "contact_list", "audience_filter"]}),
+            (_("Audience"), {"fields": self.audience_fields(obj)}),
             (_("When"), {"fields": ["send_at"]}),
         ]
         if obj is not None and obj.status == CampaignStatus.DRAFT and obj.template_id:

@@ -123,7 +123,7 @@ class WhatsAppCampaignForm(CampaignFormParts, forms.ModelForm):
 
     class Meta:
         model = WhatsAppCampaign
-        fields = ["name", "account", "template", "audience", "contact_list", "audience_filter", "send_at"]
+        fields = ["name", "account", "template", "audience", "contact_list", "segment", "audience_filter", "send_at"]
 
     acting_user = None  # set by the admin for the request (CampaignAdminBase.get_form)
 

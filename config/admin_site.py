@@ -15,7 +15,13 @@ from config.dashboard import collect_figures
 NAVIGATION = [
     (
         _("Targeting"),
-        [("contacts", "contact"), ("contacts", "contactlist"), ("contacts", "filetransfer"), ("contacts", "*")],
+        [
+            ("contacts", "contact"),
+            ("contacts", "contactlist"),
+            ("messaging", "segment"),
+            ("contacts", "filetransfer"),
+            ("contacts", "*"),
+        ],
     ),
     (_("Consent"), [("consent", "*")]),
     (_("Channels: SMS"), [("channels_sms", "*")]),

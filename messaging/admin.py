@@ -23,7 +23,7 @@ from consent.admin import ReadOnlyAdmin
 from consent.selectors import Exclusion, audience_with_exclusions
 from contacts.admin import CheapPaginator
 from messaging.forms import istanbul
-from messaging.models import CampaignStatus, Message, MessageStatusEvent
+from messaging.models import Audience, CampaignStatus, Message, MessageStatusEvent
 from messaging.selectors import Preview, campaign_audience, campaign_preview, campaign_statistics
 from messaging.services import (
     CampaignError,
@@ -57,6 +57,11 @@ class CampaignAdminBase(admin.ModelAdmin):
         if obj and obj.status != CampaignStatus.DRAFT:  # what was sent is not rewritten afterwards
             return [*self.editable_fields, *self.readonly_fields]
         return self.readonly_fields
+
+    def audience_fields(self, obj, *extra: str) -> list[str]:
+        """The audience part of the form; the JSON filter only on a campaign saved with one."""
+        legacy = ["audience_filter"] if obj is not None and obj.audience == Audience.FILTER else []
+        return ["audience", "contact_list", "segment", *legacy, *extra]
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -339,3 +344,6 @@ class ContactMessagesInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from messaging import admin_segments  # noqa: E402,F401  (registers Targeting → Segments)

@@ -17,10 +17,11 @@ from messaging.models import Audience
 AUDIENCE_FIELDS = {
     Audience.EVERYONE: (),
     Audience.LIST: ("contact_list",),
+    Audience.SEGMENT: ("segment",),
     Audience.FILTER: ("audience_filter",),
     Audience.ALERT: ("alert_phone",),
 }
-AUDIENCE_EMPTY = {"contact_list": None, "audience_filter": {}, "alert_phone": ""}
+AUDIENCE_EMPTY = {"contact_list": None, "segment": None, "audience_filter": {}, "alert_phone": ""}
 
 
 def istanbul(moment: datetime | None) -> str:
@@ -49,6 +50,8 @@ class CampaignFormParts:
         field = self.fields.get("audience")
         if field is None:
             return
+        if self.instance.audience != Audience.FILTER:  # filters were replaced by segments
+            without = (*without, Audience.FILTER)
         field.choices = [("", "---------"), *(c for c in Audience.choices if c[0] not in without)]
         field.required = True
         if self.instance._state.adding and not self.is_bound:

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from consent.models import MessageKind
 from contacts.models import Contact, ContactList
@@ -111,8 +112,31 @@ class CampaignStatus(models.TextChoices):
 class Audience(models.TextChoices):
     EVERYONE = "everyone", _("Every contact")
     LIST = "list", _("A static list")
-    FILTER = "filter", _("Contacts matching a filter")
+    SEGMENT = "segment", _("A segment (contacts matching conditions)")
+    FILTER = "filter", _("Contacts matching a filter (before segments)")  # saved before segments existed
     ALERT = "alert", _("An alert to one fixed number")
+
+
+class Segment(models.Model):
+    """A saved audience: conditions built in the panel (messaging.segments says which), counted
+    live and used by campaigns and journeys. Who is in it is worked out when it is used."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    description = models.CharField(_("description"), max_length=500, blank=True, default="")
+    definition = models.JSONField(_("conditions"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("audience", "segment")  # not an SMS segment (a part of a long SMS)
+        verbose_name_plural = pgettext_lazy("audience", "segments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Campaign(models.Model):
@@ -133,6 +157,14 @@ class Campaign(models.Model):
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices, default=Audience.EVERYONE)
     contact_list = models.ForeignKey(
         ContactList, verbose_name=_("list"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    segment = models.ForeignKey(
+        Segment,
+        verbose_name=pgettext_lazy("audience", "segment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
     )
     audience_filter = models.JSONField(
         _("filter"),

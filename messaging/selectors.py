@@ -84,6 +84,13 @@ def campaign_audience(campaign: Campaign) -> QuerySet[Contact]:
     """Every contact the campaign is aimed at, before the sending rule."""
     if campaign.audience == Audience.LIST:
         return Contact.objects.filter(memberships__contact_list_id=campaign.contact_list_id)
+    if campaign.audience == Audience.SEGMENT:
+        from messaging.segments import definition_problems, definition_q
+
+        definition = campaign.segment.definition if campaign.segment_id else None
+        if definition is None or definition_problems(definition):  # a list deleted since: nobody
+            return Contact.objects.none()
+        return Contact.objects.filter(definition_q(definition))
     if campaign.audience == Audience.FILTER:
         if audience_filter_problems(campaign.audience_filter):  # saved before the check: nobody
             return Contact.objects.none()
@@ -160,6 +167,13 @@ def campaign_preview(campaign: Campaign) -> Preview:
         preview.notes.append(_("No value and no default for: %(names)s") % {"names": ", ".join(missing)})
     if campaign.audience == Audience.FILTER and (problem := audience_filter_problems(campaign.audience_filter)):
         preview.notes.append(_("The filter cannot be used, so nobody is selected: %(problem)s") % {"problem": problem})
+    if campaign.audience == Audience.SEGMENT and campaign.segment_id:
+        from messaging.segments import definition_problems
+
+        if problems := definition_problems(campaign.segment.definition):
+            preview.notes.append(
+                _("The segment cannot be used, so nobody is selected: %(problem)s") % {"problem": "; ".join(problems)}
+            )
     if needs_confirmation(campaign):
         preview.warnings.append(transactional_note(campaign))
     if campaign.status_reason:

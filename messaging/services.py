@@ -56,6 +56,13 @@ def campaign_validate(campaign: Campaign) -> None:
             campaign.alert_phone = parsed
     if campaign.audience == Audience.FILTER and (problems := audience_filter_problems(campaign.audience_filter)):
         errors["audience_filter"] = problems
+    if campaign.audience == Audience.SEGMENT:
+        from messaging.segments import definition_problems
+
+        if not campaign.segment_id:
+            errors["segment"] = "choose the segment to send to"
+        elif problems := definition_problems(campaign.segment.definition):
+            errors["segment"] = "this segment cannot be used: " + "; ".join(problems)
     if campaign.account_id and "account" not in errors:
         account = campaign.account
         if not account.is_active:

@@ -1,8 +1,8 @@
 // A campaign's audience: only the fields of the chosen audience are shown (a list, a filter,
 // an alert number); the server empties the others on save (messaging.forms.CampaignFormParts).
 (function () {
-  const FIELDS = { list: ["contact_list"], filter: ["audience_filter"], alert: ["alert_phone"] };
-  const ALL = ["contact_list", "audience_filter", "alert_phone"];
+  const FIELDS = { list: ["contact_list"], segment: ["segment"], filter: ["audience_filter"], alert: ["alert_phone"] };
+  const ALL = ["contact_list", "segment", "audience_filter", "alert_phone"];
 
   function follow(select) {
     const shown = FIELDS[select.value] || [];
