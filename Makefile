@@ -23,6 +23,8 @@ install: $(STAMP)
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# `make run` is the one place DEBUG defaults to on (a local try-out); everywhere else it is off.
+run: export DEBUG ?= true
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py seed_demo

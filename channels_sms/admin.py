@@ -5,28 +5,20 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from channels_sms.encoding import PROFILES, count_segments
-from channels_sms.forms import CampaignForm, SendForm
+from channels_sms.counter import counter_json
+from channels_sms.encoding import count_segments
+from channels_sms.forms import CampaignForm, SendForm, TemplateForm
 from channels_sms.models import SmsCampaign, SmsTemplate
 from channels_sms.services import message_send
 from messaging.admin import CampaignAdminBase
 from messaging.models import Campaign, CampaignStatus, MessageStatus
 from providers.models import ProviderAccount
-
-
-def counter_json(request):
-    """The editor's live counter: the same function the dispatcher uses (providers.md §7)."""
-    profile = request.GET.get("profile", "nli")
-    if profile not in PROFILES:
-        profile = "nli"
-    return JsonResponse(count_segments(request.GET.get("text", ""), profile=profile).as_dict())
 
 
 class CounterMixin:
@@ -45,6 +37,7 @@ class CounterMixin:
 
 @admin.register(SmsTemplate)
 class SmsTemplateAdmin(CounterMixin, admin.ModelAdmin):
+    form = TemplateForm
     list_display = ["name", "sender", "segments", "updated_at"]
     search_fields = ["name", "text"]
     fields = ["name", "sender", "text", "counter"]

@@ -14,7 +14,7 @@ from consent.services import consent_opt_out_by_reply, consent_refused_by_provid
 from contacts.phones import to_e164
 from contacts.services import contacts_mark_bounced
 from messaging.channels import Composed, MessageCost
-from messaging.rendering import render
+from messaging.rendering import render, required_variables
 from providers.base import Channel, OutboundMessage
 from providers.sms import sender_problem
 
@@ -45,6 +45,9 @@ class SmsChannel:
 
     def preview_text(self, campaign, values: dict) -> tuple[str, list[str]]:
         return render(campaign.body, values)
+
+    def required_sources(self, campaign) -> list[tuple[str, str]]:
+        return [("{{" + name + "}}", name) for name in required_variables(campaign.body or "")]
 
     def compose(self, *, connector, row: dict, content, values: dict) -> Composed | str:
         template = content if content is not None else row["text"]

@@ -141,3 +141,15 @@ def count_segments(text: str, *, profile: str = "nli") -> Segmentation:
             # fewest segments, then most room left (Infobip's preview vector, §7.6)
             return min(candidates, key=lambda s: (s.segments, -s.remaining))
     return _fill(UCS2, characters, _ucs2_costs(text))
+
+
+def ucs2_characters(text: str, *, profile: str = "nli") -> list[str]:
+    """The distinct characters, in order of first use, that no 7-bit table of `profile` holds:
+    each of them alone makes the whole message UCS-2 (70 characters a segment, not 160)."""
+    if profile == "latin5":
+        known = _BASIC | _LATIN5_TURKISH | _EXT
+    elif profile == "nli":
+        known = _BASIC | _EXT | _LOCK | _SINGLE
+    else:
+        known = _BASIC | _EXT
+    return list(dict.fromkeys(c for c in normalise(text) if c not in known))

@@ -7,8 +7,27 @@ from channels_sms.models import SmsCampaign, SmsTemplate
 from consent.models import MessageKind
 from messaging.channels import adapter
 from messaging.forms import CampaignFormParts, send_at_field
+from messaging.rendering import variables
+from messaging.variables import unknown_variables, unknown_variables_message
 from providers.base import Channel
 from providers.models import ProviderAccount
+from providers.selectors import account_choice_label
+
+
+def clean_variables(text: str) -> str:
+    """A variable that matches no contact field and no contact's attribute is a typo: refused."""
+    if unknown := unknown_variables(variables(text or "")):
+        raise forms.ValidationError(unknown_variables_message(unknown))
+    return text
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = SmsTemplate
+        fields = ["name", "sender", "text"]
+
+    def clean_text(self):
+        return clean_variables(self.cleaned_data.get("text"))
 
 
 class CampaignForm(CampaignFormParts, forms.ModelForm):
@@ -43,6 +62,7 @@ class CampaignForm(CampaignFormParts, forms.ModelForm):
             )
         if "account" in self.fields:  # absent once the campaign has started (read-only then)
             self.fields["account"].queryset = ProviderAccount.objects.filter(channel=Channel.SMS, is_active=True)
+            self.fields["account"].label_from_instance = account_choice_label
         if "template" in self.fields:
             self.fields["template"].queryset = SmsTemplate.objects.all()
         if "sender" in self.fields:
@@ -58,6 +78,11 @@ class CampaignForm(CampaignFormParts, forms.ModelForm):
 
         cleaned = super().clean()
         self.drop_other_audiences(cleaned)
+        if cleaned.get("text") and "text" in self.fields:
+            try:
+                clean_variables(cleaned["text"])
+            except ValidationError as exc:
+                self.add_error("text", exc)
         campaign = self.instance
         for name in self.Meta.fields:
             if name in cleaned:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from channels_whatsapp.models import Category, TemplateStatus
-from channels_whatsapp.rendering import binding_problems, fill, merged_bindings
+from channels_whatsapp.rendering import binding_problems, fill, merged_bindings, required_sources
 from channels_whatsapp.windows import window_open, windows_opened
 from consent.models import ChangeOrigin, MessageKind
 from consent.services import consent_whatsapp_opt_out
@@ -118,6 +118,12 @@ class WhatsAppChannel:
             campaign.template.components, merged_bindings(campaign.template.variables, campaign.variables), values
         )
         return filled.text, filled.missing
+
+    def required_sources(self, campaign) -> list[tuple[str, str]]:
+        if not campaign.template_id:
+            return []
+        bindings = merged_bindings(campaign.template.variables, campaign.variables)
+        return required_sources(campaign.template.components, bindings)
 
     def compose(self, *, connector, row: dict, content, values: dict) -> Composed | str:
         if content is None and row.get("template_id") is None:  # free text: a reply inside the window

@@ -17,6 +17,7 @@ from messaging.forms import CampaignFormParts, send_at_field
 from messaging.models import Audience
 from providers.base import Channel
 from providers.models import ProviderAccount
+from providers.selectors import account_choice_label
 
 CATEGORY_SHORT = {"MARKETING": _("Marketing"), "UTILITY": _("Utility"), "AUTHENTICATION": _("Authentication")}
 
@@ -54,6 +55,7 @@ class TemplateCreateForm(TemplateEditorForm):
         self.template, self.locked = template, lock_wording
         accounts = self.fields["account"]
         accounts.queryset = whatsapp_accounts()
+        accounts.label_from_instance = account_choice_label
         if lock_wording:  # the template's own account, even switched off since
             accounts.queryset = ProviderAccount.objects.filter(channel=Channel.WHATSAPP)
         elif template is None and len(accounts.queryset) == 1:
@@ -131,6 +133,7 @@ class WhatsAppCampaignForm(CampaignFormParts, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "account" in self.fields:  # absent once the campaign has started (read-only then)
             self.fields["account"].queryset = ProviderAccount.objects.filter(channel=Channel.WHATSAPP, is_active=True)
+            self.fields["account"].label_from_instance = account_choice_label
             self.fields["account"].label = _("WhatsApp account")
             if len(self.fields["account"].queryset) == 1 and not self.instance.account_id:
                 self.fields["account"].initial = self.fields["account"].queryset[0].pk

@@ -138,6 +138,21 @@ def fill(components: Sequence[Mapping], bindings: Mapping, values: Mapping[str, 
     return filled
 
 
+def required_sources(components: Sequence[Mapping], bindings: Mapping) -> list[tuple[str, str]]:
+    """(variable, contact field or attribute) for each variable that takes a contact's value with
+    no fixed value and no default: a contact without that value cannot get the message."""
+    required = []
+    for part, names in variables_of(components).items():
+        for name in names:
+            entry = (bindings.get(part) or {}).get(name) if isinstance(bindings.get(part), Mapping) else None
+            if not isinstance(entry, Mapping) or not entry.get("source"):
+                continue
+            if str(entry.get("value") or "").strip() or str(entry.get("default") or "").strip():
+                continue
+            required.append((f"{_where(part)} {{{{{name}}}}}", str(entry["source"])))
+    return required
+
+
 def _value(entry, values: Mapping[str, object]) -> str:
     if not isinstance(entry, Mapping):
         return ""

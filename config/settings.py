@@ -23,19 +23,28 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 TESTING = "pytest" in sys.modules or env.bool("TESTING", default=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless asked for (`make run` asks): a 404 must not list the URLs, an error must not show code.
+DEBUG = env.bool("DEBUG", default=False)
+# The embedded default: no DATABASE_URL, so SQLite on this one machine, served over plain http.
+EMBEDDED = not env.str("DATABASE_URL", default="")
+# Where secrets may be generated into local files on first start: a deployment (DATABASE_URL set,
+# DEBUG off) must be given them, so that every machine it is scaled out over shares them.
+LOCAL_SECRETS = DEBUG or TESTING or EMBEDDED
 
 SECRET_KEY = read_secret(env, "SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) is required when DEBUG is off.")
+    if not LOCAL_SECRETS:
+        raise ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) is required when DEBUG is off and DATABASE_URL is set."
+        )
     SECRET_KEY = local_secret(BASE_DIR / ".secret_key", new_secret_key)
 
 _field_keys = read_secret(env, "FIELD_ENCRYPTION_KEY")
 if not _field_keys:
-    if not DEBUG:
+    if not LOCAL_SECRETS:
         raise ImproperlyConfigured(
-            "FIELD_ENCRYPTION_KEY (or FIELD_ENCRYPTION_KEY_FILE) is required when DEBUG is off: "
+            "FIELD_ENCRYPTION_KEY (or FIELD_ENCRYPTION_KEY_FILE) is required when DEBUG is off and "
+            "DATABASE_URL is set: "
             "it encrypts connector credentials at rest."
         )
     _field_keys = local_secret(BASE_DIR / ".field_encryption_key", new_fernet_key)
@@ -107,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            "builtins": ["config.templatetags.turkish"],  # capfirst right for Turkish
         },
     },
 ]
@@ -294,14 +304,16 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
+if not (DEBUG or TESTING):
+    # HTTPS by default for a deployment; the embedded default is one machine on plain http.
+    _https = not EMBEDDED
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_https)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_https)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_https)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _https else 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_https)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 # Login throttling (django-axes): AXES_FAILURE_LIMIT failed logins for one username from one
@@ -394,7 +406,8 @@ FILE_TRANSFER_KINDS = {
 
 # --- Sending (channels_sms) ---------------------------------------------------------------------
 # The panel's public address: providers post delivery reports to PUBLIC_BASE_URL/hooks/<connector>/<secret>/.
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Unset: the address the panel is served on when an admin opens the account (ProviderAccount.public_base_url).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
 # Our message ids on the wire are "<prefix>-<id>"; give each installation sharing a provider
 # account its own prefix (default: derived from SECRET_KEY).
 MESSAGE_ID_PREFIX = env.str(
@@ -419,7 +432,7 @@ WEBHOOK_EVENT_HANDLERS = [
 MESSAGING_CHANNELS = {"sms": "channels_sms.channel.SmsChannel", "whatsapp": "channels_whatsapp.channel.WhatsAppChannel"}
 
 # --- The public API and outgoing webhooks (config/settings_api.py) ------------------------------
-_api = api_settings(env, debug=DEBUG)
+_api = api_settings(env, debug=DEBUG or TESTING or EMBEDDED)
 REST_FRAMEWORK = _api["REST_FRAMEWORK"]
 SPECTACULAR_SETTINGS = _api["SPECTACULAR_SETTINGS"]
 API_RATE_LIMIT = _api["API_RATE_LIMIT"]

@@ -6,7 +6,8 @@ channel app, and no channel app imports another):
 - what a campaign must have besides the common checks (`campaign_problems`);
 - what each message of a campaign renders (`campaign_content`) and how one claimed row becomes a
   request to the provider (`compose`: text, segments, template parameters);
-- what one message costs in the preview (`message_cost`);
+- what one message costs in the preview (`message_cost`), and which variables need a contact's
+  value (`required_sources`: the preview counts the contacts without one);
 - how one message outside a campaign is made (`single_message`: the API, journeys);
 - what a provider's consent refusal, a bounce and an inbound message mean (`consent_refused`,
   `recipients_bounced`, `handle_inbound`).
@@ -68,6 +69,11 @@ class ChannelAdapter(Protocol):
 
     def preview_text(self, campaign, values: dict) -> tuple[str, list[str]]:
         """The message a contact with `values` would get, and the variables it had no value for."""
+        ...
+
+    def required_sources(self, campaign) -> list[tuple[str, str]]:
+        """(variable as written, contact field or attribute) for each variable with no default:
+        the preview counts the contacts without a value for it."""
         ...
 
     def compose(self, *, connector, row: dict, content: object, values: dict) -> Composed | str:

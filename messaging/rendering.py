@@ -20,6 +20,16 @@ def variables(text: str) -> list[str]:
     return list(seen)
 
 
+def required_variables(text: str) -> list[str]:
+    """The variable names used somewhere without a default: a contact without a value for one
+    gets it empty."""
+    seen: dict[str, None] = {}
+    for match in VARIABLE.finditer(text):
+        if match.group(2) is None:
+            seen.setdefault(match.group(1), None)
+    return list(seen)
+
+
 def render(text: str, values: Mapping[str, object]) -> tuple[str, list[str]]:
     """(rendered text, names that had neither a value nor a default)."""
     missing: list[str] = []

@@ -18,6 +18,7 @@ from contacts.models import Contact
 from messaging.channels import MessageCost, adapter, needs_confirmation
 from messaging.models import Audience, Campaign, Message, MessageStatus
 from messaging.rendering import contact_values
+from messaging.variables import gap_warning, variable_gaps
 from providers.base import Channel
 
 FILTER_FIELDS = ("phone_status", "sms_subscription", "whatsapp_consent", "external_id", "email")
@@ -110,6 +111,7 @@ class Preview:
     missing_variables: list[str]
     cost: MessageCost  # of one message: SMS segments, a WhatsApp message of its category
     alert_without_contact: bool = False
+    variable_gaps: list = field(default_factory=list)  # messaging.variables.Gap
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # shown above the figures
 
@@ -165,6 +167,13 @@ def campaign_preview(campaign: Campaign) -> Preview:
         preview.notes.append(_("The alert number belongs to no contact: transactional only, no variables."))
     if missing:
         preview.notes.append(_("No value and no default for: %(names)s") % {"names": ", ".join(missing)})
+    if sendable and campaign.audience != Audience.ALERT:
+        sendable_contacts = audience_with_exclusions(
+            campaign_audience(campaign), kind=campaign.kind, channel=campaign.channel
+        ).filter(exclusion=SENDABLE)
+        gaps = variable_gaps(sendable_contacts, adapter(campaign.channel).required_sources(campaign))
+        preview.variable_gaps = gaps
+        preview.warnings.extend(gap_warning(gap, sendable) for gap in gaps)
     if campaign.audience == Audience.FILTER and (problem := audience_filter_problems(campaign.audience_filter)):
         preview.notes.append(_("The filter cannot be used, so nobody is selected: %(problem)s") % {"problem": problem})
     if campaign.audience == Audience.SEGMENT and campaign.segment_id:

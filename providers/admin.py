@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -117,7 +118,33 @@ class ProviderAccountAdmin(admin.ModelAdmin):
 
     @method_decorator(sensitive_post_parameters())
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        account = self.get_object(request, object_id)
+        if account is not None and self.has_change_permission(request, account):
+            account.remember_base_url(request)  # the callback URL shown is the address in use
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:account_id>/test-connection/",
+                self.admin_site.admin_view(self.test_connection_view),
+                name="providers_provideraccount_test",
+            )
+        ]
+        return own + super().get_urls()
+
+    def test_connection_view(self, request, account_id):
+        """The account page's "Test connection" button (POST): the verdict as a message, kept on
+        the account with its time."""
+        account = self.get_object(request, str(account_id))
+        if account is None:
+            raise Http404
+        if request.method != "POST" or not self.has_change_permission(request, account):
+            raise PermissionDenied
+        result = account_check(account_id=account.pk)
+        level = messages.SUCCESS if result.ok else messages.ERROR
+        self.message_user(request, f"{account.name}: {result.message}", level)
+        return HttpResponseRedirect(reverse("admin:providers_provideraccount_change", args=[account.pk]))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         return account_form_for(self._connector(request, obj), editing=obj is not None)
@@ -198,6 +225,7 @@ class ProviderAccountAdmin(admin.ModelAdmin):
             account=obj if change else None,
         )
         obj.pk = saved.pk
+        saved.remember_base_url(request)
 
     @admin.action(description=_("Test connection"), permissions=["change"])
     def test_connection(self, request, queryset):

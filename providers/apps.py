@@ -41,4 +41,12 @@ class ProvidersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import m2m_changed
+
+        from providers.roles import on_groups_changed
+
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="providers_after_migrate")
+        m2m_changed.connect(
+            on_groups_changed, sender=get_user_model().groups.through, dispatch_uid="providers_staff_follows_role"
+        )

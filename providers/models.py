@@ -30,6 +30,8 @@ class ProviderAccount(models.Model):
     last_check_at = models.DateTimeField(_("last connection test"), null=True, blank=True)
     last_check_ok = models.BooleanField(_("last test passed"), null=True, blank=True)
     last_check_message = models.TextField(_("last test result"), blank=True, default="")
+    # The address the panel was last opened on (when PUBLIC_BASE_URL is not set): the callback URL.
+    callback_base_url = models.CharField(max_length=300, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
@@ -63,4 +65,18 @@ class ProviderAccount(models.Model):
         from django.urls import reverse
 
         path = reverse("provider-webhook", kwargs={"connector": self.connector, "secret": self.webhook_secret})
-        return django_settings.PUBLIC_BASE_URL + path
+        return self.public_base_url + path
+
+    @property
+    def public_base_url(self) -> str:
+        """PUBLIC_BASE_URL when set; else the address the panel was served on when an admin last
+        opened this account (remember_base_url); else the embedded default's own address."""
+        return django_settings.PUBLIC_BASE_URL or self.callback_base_url or "http://127.0.0.1:8000"
+
+    def remember_base_url(self, request) -> None:
+        if django_settings.PUBLIC_BASE_URL:
+            return
+        base = request.build_absolute_uri("/").rstrip("/")
+        if base != self.callback_base_url:
+            type(self).objects.filter(pk=self.pk).update(callback_base_url=base)
+            self.callback_base_url = base

@@ -45,3 +45,37 @@ def sync_role_groups(Group, Permission) -> None:
     for role in (MARKETER, ADMIN):
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.set(role_permissions(Permission, role))
+
+
+def staff_follows_role(user_ids, *, removed: bool) -> None:
+    """A user in the Marketer or Admin group may log in to the panel (is_staff); one taken out of
+    every role group may not any more, unless a superuser. Users who never had a role keep theirs."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(pk__in=user_ids)
+    with_role = users.filter(groups__name__in=(MARKETER, ADMIN)).values("pk")
+    users.filter(pk__in=with_role, is_staff=False).update(is_staff=True)
+    if removed:
+        users.exclude(pk__in=with_role).filter(is_staff=True, is_superuser=False).update(is_staff=False)
+
+
+def on_groups_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """m2m_changed of User.groups, from either side (user.groups.add / group.user_set.add)."""
+    from django.contrib.auth.models import Group
+
+    if action not in ("post_add", "post_remove", "pre_clear", "post_clear"):
+        return
+    if reverse:  # instance is a group, pk_set its users
+        if instance.name not in (MARKETER, ADMIN):
+            return
+        if action == "pre_clear":
+            instance._role_users_cleared = list(instance.user_set.values_list("pk", flat=True))
+            return
+        user_ids = pk_set if action != "post_clear" else getattr(instance, "_role_users_cleared", [])
+    else:  # instance is a user, pk_set its groups
+        if action == "pre_clear":
+            return
+        if action != "post_clear" and not Group.objects.filter(pk__in=pk_set, name__in=(MARKETER, ADMIN)).exists():
+            return
+        user_ids = [instance.pk]
+    staff_follows_role(user_ids, removed=action in ("post_remove", "post_clear"))

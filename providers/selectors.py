@@ -26,3 +26,10 @@ def dashboard_figures(*, request) -> list[Figure]:
             url=reverse("admin:providers_provideraccount_changelist"),
         )
     ]
+
+
+def account_choice_label(account: ProviderAccount) -> str:
+    """How an account is offered where it is picked: flagged when its last connection test failed."""
+    if account.last_check_ok is False:
+        return _("%(name)s — failed its last connection test") % {"name": account.name}
+    return account.name

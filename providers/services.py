@@ -129,6 +129,12 @@ def account_check(*, account_id: int) -> CheckResult:
         result = account.connector_instance().test_connection()
     except TransportError as exc:
         result = CheckResult(ok=False, message=str(exc))
+    except Exception:  # a connector's own bug: the verdict in words, the details in the log only
+        logger.exception("connection test of account %s raised", account.pk)
+        result = CheckResult(
+            ok=False,
+            message=_("The test could not run: the connector failed unexpectedly (details in the server log)."),
+        )
     ProviderAccount.objects.filter(pk=account.pk).update(
         last_check_at=timezone.now(), last_check_ok=result.ok, last_check_message=result.message
     )

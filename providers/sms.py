@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import requests
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -67,12 +69,32 @@ def post(session: requests.Session, url: str, **kwargs) -> requests.Response:
     written is safe to retry; a read timeout may have sent it."""
     try:
         return session.post(url, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), **kwargs)
-    except requests.exceptions.ConnectTimeout as exc:
-        raise SendError(f"could not connect to the provider: {exc}") from None
+    except requests.exceptions.ConnectTimeout:
+        raise SendError(f"could not connect to the provider at {host_of(url)} in time") from None
     except requests.exceptions.ConnectionError as exc:
-        raise SendError(f"could not reach the provider: {exc}", maybe_sent=True) from None
+        raise SendError(
+            f"could not reach the provider at {host_of(url)}: {connection_problem(exc)}", maybe_sent=True
+        ) from None
     except requests.exceptions.ReadTimeout:
         raise SendError("the provider did not answer in time", maybe_sent=True) from None
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).netloc or url
+
+
+def connection_problem(exc: requests.exceptions.ConnectionError) -> str:
+    """The reason in words, not urllib3's nested exception text."""
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "its certificate was not accepted"
+    if "Connection refused" in text:
+        return "nothing answers at that address (connection refused)"
+    if "NameResolution" in text or "Name or service not known" in text or "getaddrinfo" in text:
+        return "that host name is not known"
+    if "reset by peer" in text or "RemoteDisconnected" in text or "aborted" in text:
+        return "the connection was closed before an answer"
+    return "the connection failed"
 
 
 def retry_after(response: requests.Response, default: float = 5.0) -> float:

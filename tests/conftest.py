@@ -50,6 +50,12 @@ class RealWorker:
         from django.conf import settings
 
         env["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)  # uploads saved by the test are read by the worker
+        # the worker runs as a deployment does (DEBUG off, DATABASE_URL set): it is given the
+        # secrets, and the test's leave to post webhooks to this machine's fake endpoints
+        env["SECRET_KEY"] = settings.SECRET_KEY
+        env["FIELD_ENCRYPTION_KEY"] = ",".join(settings.FIELD_ENCRYPTION_KEYS)
+        env["WEBHOOKS_ALLOW_HTTP"] = str(settings.WEBHOOKS_ALLOW_HTTP).lower()
+        env["WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"] = str(settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES).lower()
         env.update(self.extra_env)
         self.log = open(ROOT / "test-artifacts" / f"worker-{self.queues.replace(',', '-')}.log", "ab")
         self.process = subprocess.Popen(

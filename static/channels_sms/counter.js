@@ -1,18 +1,31 @@
-// Live SMS counter: asks the server, which counts exactly as the dispatcher does (providers.md §7).
+// Live SMS counter: the server renders the text for a sample contact and counts it exactly as the
+// dispatcher does (providers.md §7); its answer is already in the user's language.
 (function () {
+  function line(box, className, text) {
+    var el = box.querySelector("." + className);
+    if (!text) { if (el) el.remove(); return; }
+    if (!el) { el = document.createElement("div"); el.className = className; box.appendChild(el); }
+    el.textContent = text;
+  }
   function attach(box) {
     var input = document.getElementById(box.dataset.for);
     if (!input) return;
+    var account = document.getElementById("id_account");
     var timer = null;
     function update() {
-      fetch(box.dataset.url + "?text=" + encodeURIComponent(input.value), {credentials: "same-origin"})
+      var url = box.dataset.url + "?text=" + encodeURIComponent(input.value);
+      if (account && account.value) url += "&account=" + encodeURIComponent(account.value);
+      fetch(url, {credentials: "same-origin"})
         .then(function (r) { return r.json(); })
         .then(function (c) {
-          box.textContent = c.encoding + " · " + c.characters + " characters · " + c.segments +
-            " segment(s) · " + c.remaining + " left in the last one";
+          box.textContent = "";
+          line(box, "counter-summary", c.summary);
+          line(box, "counter-sample", c.sample || "");
+          line(box, "counter-ucs2", c.ucs2_note || "");
         });
     }
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(update, 200); });
+    if (account) account.addEventListener("change", update);
     update();
   }
   document.addEventListener("DOMContentLoaded", function () {

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args, env_extra, drop=()):
-    drop = (*drop, "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "REDIS_URL")
+    drop = (*drop, "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "REDIS_URL", "DEBUG")
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(env_extra)
     return subprocess.run(
@@ -26,6 +26,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "panel.example.com",
     "SECURE_HSTS_PRELOAD": "true",  # opt-in for the preload list; without it W021 is the only warning
     "TESTING": "0",
+    # a deployment: its database is named (no connection is made by `check`)
+    "DATABASE_URL": "postgres://panel@db.example.com:5432/panel",
 }
 
 

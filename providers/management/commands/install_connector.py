@@ -2,6 +2,7 @@
 form from the command line, with the same validation. Settings not given take the form's defaults
 (or, on an update, keep their stored values). Running it again updates the account."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -49,6 +50,11 @@ class Command(BaseCommand):
                 f"callback URL (paste it into the provider's dashboard for delivery reports and replies): "
                 f"{account.webhook_url}"
             )
+            if not settings.PUBLIC_BASE_URL:
+                self.stdout.write(
+                    "  (PUBLIC_BASE_URL is not set: the address above becomes the one the panel is opened on "
+                    "once an admin opens this account's page; set PUBLIC_BASE_URL to fix it)"
+                )
             if token := getattr(connector_, "verify_token", ""):
                 self.stdout.write(f"verify token (paste it beside the callback URL in Meta's app dashboard): {token}")
         if test:
