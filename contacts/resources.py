@@ -1,6 +1,7 @@
 """Generic contact import/export in the admin (django-import-export: preview, then confirm).
 Files may have any columns: the known ones map to contact fields, the rest become profile
-attributes. Phones and emails are validated by the same parsers as File Transfers. Consent and
+attributes. Phones are read as the test-SMS form reads them (national spellings too, contacts.phones),
+emails by the File Transfers' parser. Consent and
 subscription are not importable here: they change only through the consent ledger."""
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from import_export import fields, resources, widgets
 
 from contacts.cells import safe_cell, unquoted
 from contacts.models import Contact
-from contacts.parsers import Rejection, parse_email, parse_msisdn
+from contacts.parsers import Rejection, parse_email
+from contacts.phones import to_e164
 
 KNOWN = {"external_id", "email", "phone", "whatsapp_number", "phone_status", "id"}
 ALIASES = {
@@ -32,9 +34,13 @@ class PhoneWidget(widgets.CharWidget):
             text = text[:-2]
         if not text:
             return None
-        parsed = parse_msisdn(text, what="phone number", allow_plus=True)
-        if isinstance(parsed, Rejection):
-            raise ValueError(parsed.reason)
+        # the spellings the test-SMS form takes: 05321234567, 0532 123 45 67, +90 532…, 90532…, 5321234567
+        parsed = to_e164(text)
+        if parsed is None:
+            raise ValueError(
+                f"the phone number '{text[:40]}' is not a valid phone number (write it as 0532 123 45 67 or "
+                "+90 532 123 45 67)"
+            )
         return parsed
 
 
@@ -116,8 +122,8 @@ class ContactImportResource(resources.ModelResource):
             return Contact.objects.filter(external_id=external_id).first()
         phone = row.get("phone")
         if phone:
-            parsed = parse_msisdn(str(phone).strip(), what="phone number", allow_plus=True)
-            if not isinstance(parsed, Rejection):
+            parsed = to_e164(str(phone).strip())
+            if parsed:
                 return Contact.objects.filter(phone=parsed).order_by("pk").first()
         return None
 

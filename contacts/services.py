@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from contacts.models import ContactList, ContactListMembership
 
@@ -22,6 +23,31 @@ def contact_list_add(*, contact_list: ContactList, contact_ids: list[int]) -> in
     ]
     ContactListMembership.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
+
+
+@transaction.atomic
+def contact_list_remove(*, contact_list: ContactList, contact_ids: list[int]) -> int:
+    """Take contacts off a static list (the contacts stay). Returns how many were on it."""
+    deleted, _ = ContactListMembership.objects.filter(contact_list=contact_list, contact_id__in=contact_ids).delete()
+    return deleted
+
+
+LIST_CHUNK = 2000
+
+
+def contact_list_change(*, contact_list: ContactList, contacts: QuerySet, add: bool) -> int:
+    """Add (or remove) every contact of `contacts` to (from) the list, a chunk of ids at a time, so
+    a whole filtered contacts list (the admin's "select all") never sits in memory at once."""
+    write = contact_list_add if add else contact_list_remove
+    done, chunk = 0, []
+    for pk in contacts.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=LIST_CHUNK):
+        chunk.append(pk)
+        if len(chunk) == LIST_CHUNK:
+            done += write(contact_list=contact_list, contact_ids=chunk)
+            chunk = []
+    if chunk:
+        done += write(contact_list=contact_list, contact_ids=chunk)
+    return done
 
 
 def contacts_mark_bounced(*, phones: list[str]) -> int:
