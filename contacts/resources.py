@@ -112,6 +112,8 @@ class ContactImportResource(resources.ModelResource):
             del dataset[name]
         if "attributes" not in dataset.headers:
             dataset.append_col(gathered, header="attributes")
+        if "external_id" not in dataset.headers:  # a file of phones (and names): matched by phone
+            dataset.append_col([None] * len(dataset), header="external_id")
 
     def get_instance(self, instance_loader, row):
         """Match by external id, else by phone (the first contact with it)."""
