@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import json
 
+from diff_match_patch import diff_match_patch
+from django.utils.encoding import force_str
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from import_export import fields, resources, widgets
 
 from contacts.cells import safe_cell, unquoted
@@ -77,6 +81,28 @@ def _has_nul(value) -> bool:
     return False
 
 
+class StyleFreeDiff(resources.Diff):
+    """The preview's changed cells as <ins>/<del> without style attributes, which the
+    Content-Security-Policy blocks (django-import-export's own diff writes style="background:…")."""
+
+    TAGS = {diff_match_patch.DIFF_INSERT: "ins", diff_match_patch.DIFF_DELETE: "del"}
+
+    def as_html(self):
+        dmp, cells = diff_match_patch(), []
+        for left, right in zip(self.left, self.right, strict=False):
+            if left != right and self.new:
+                left = ""
+            diff = dmp.diff_main(force_str(left), force_str(right))
+            dmp.diff_cleanupSemantic(diff)
+            parts = []
+            for op, text in diff:
+                tag = self.TAGS.get(op)
+                text = escape(text)
+                parts.append(f"<{tag}>{text}</{tag}>" if tag else f"<span>{text}</span>")
+            cells.append(mark_safe("".join(parts)))  # noqa: S308 (every text part is escaped)
+        return cells
+
+
 def _column(name: str) -> str:
     key = str(name).strip().lower()
     return ALIASES.get(key, key)
@@ -95,6 +121,9 @@ class ContactImportResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+
+    def get_diff_class(self):
+        return StyleFreeDiff
 
     def before_import(self, dataset, **kwargs):
         dataset.headers = [_column(h) for h in dataset.headers]

@@ -18,14 +18,25 @@ from messaging.models import Message
 from tests.browser.conftest import LANGUAGES, signed_in
 from tests.browser.test_whatsapp_admin import policy_problems
 from tests.contacts.factories import ContactListFactory
+from tests.contacts.helpers import DATA
 from tests.providers.factories import ConsoleAccountFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("SCREENSHOTS_DIR")
 IST = ZoneInfo("Europe/Istanbul")
 WORDS = {
-    "en": {"timeline": "Timeline", "members": "3 contacts in this list", "delivered": "SMS message: Delivered"},
-    "tr": {"timeline": "Zaman çizelgesi", "members": "Bu listede 3 kişi", "delivered": "SMS mesajı: İletildi"},
+    "en": {
+        "timeline": "Timeline",
+        "members": "3 contacts in this list",
+        "delivered": "SMS message: Delivered",
+        "line": "Line 7",
+    },
+    "tr": {
+        "timeline": "Zaman çizelgesi",
+        "members": "Bu listede 3 kişi",
+        "delivered": "SMS mesajı: İletildi",
+        "line": "Satır 7",
+    },
 }
 
 
@@ -175,3 +186,21 @@ def test_a_list_page_shows_its_members_and_leads_to_its_contacts(browser, live_s
         page.wait_for_url(f"**/contacts/contact/?list={vip.pk}")
         assert page.locator("#result_list tbody tr").count() == 3
         shot(page, "in-list", lang)
+
+
+def test_an_import_with_bad_rows_lists_them_and_keeps_the_good_ones(browser, live_server, marketer, lang):
+    with signed_in(browser, live_server, lang=lang, username="marketer", password="marketer-pass-123") as page:
+        page.goto(f"{live_server.url}/admin/contacts/contact/import/")
+        page.set_input_files("#id_import_file", str(DATA / "contacts_mixed.csv"))
+        page.select_option("#id_format", index=1)  # csv
+        page.click("input[type=submit]")
+        rejected = page.locator("ul.import-rejected li")
+        rejected.first.wait_for()
+        assert rejected.count() == 3 and rejected.first.is_visible()
+        assert WORDS[lang]["line"] in rejected.first.inner_text() and "0532 12" in rejected.first.inner_text()
+        shot(page, "import-preview", lang)
+        page.click("input[name=confirm]")
+        page.locator(".import-done").wait_for()
+        assert page.locator(".import-done ul.import-rejected li").count() == 3
+        shot(page, "import-done", lang)
+    assert Contact.objects.count() == 6
