@@ -36,18 +36,17 @@ LIST_CHUNK = 2000
 
 
 def contact_list_change(*, contact_list: ContactList, contacts: QuerySet, add: bool) -> int:
-    """Add (or remove) every contact of `contacts` to (from) the list, a chunk of ids at a time, so
-    a whole filtered contacts list (the admin's "select all") never sits in memory at once."""
+    """Add (or remove) every contact of `contacts` to (from) the list, a chunk of ids at a time (by
+    id, no cursor held open while writing), so a whole filtered contacts list (the admin's "select
+    all") never sits in memory at once."""
     write = contact_list_add if add else contact_list_remove
-    done, chunk = 0, []
-    for pk in contacts.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=LIST_CHUNK):
-        chunk.append(pk)
-        if len(chunk) == LIST_CHUNK:
-            done += write(contact_list=contact_list, contact_ids=chunk)
-            chunk = []
-    if chunk:
+    done, last = 0, 0
+    while True:
+        chunk = list(contacts.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:LIST_CHUNK])
+        if not chunk:
+            return done
         done += write(contact_list=contact_list, contact_ids=chunk)
-    return done
+        last = chunk[-1]
 
 
 def contacts_mark_bounced(*, phones: list[str]) -> int:

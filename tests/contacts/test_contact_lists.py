@@ -117,3 +117,18 @@ def test_the_list_actions_need_the_right_to_change_lists(client, django_user_mod
 def test_without_any_list_the_action_says_to_make_one(admin_client):
     asked = action(admin_client, "add_to_list", ContactFactory.create_batch(1))
     assert "There is no list yet." in asked.content.decode()
+
+
+def test_a_whole_filtered_list_is_added_and_removed_in_chunks(monkeypatch):
+    from contacts import services
+    from contacts.models import Contact
+
+    monkeypatch.setattr(services, "LIST_CHUNK", 3)
+    contacts = ContactFactory.create_batch(8)
+    target = ContactListFactory()
+    contact_list_add(contact_list=target, contact_ids=[contacts[0].pk])
+    assert services.contact_list_change(contact_list=target, contacts=Contact.objects.all(), add=True) == 7
+    assert target.contacts.count() == 8
+    members = Contact.objects.filter(memberships__contact_list=target)
+    assert services.contact_list_change(contact_list=target, contacts=members, add=False) == 8
+    assert target.contacts.count() == 0 and Contact.objects.count() == 8
