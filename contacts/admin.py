@@ -69,6 +69,18 @@ class ContactAdmin(GoodRowsImportMixin, ImportExportMixin, admin.ModelAdmin):
     paginator = CheapPaginator
     list_per_page = 50
     ordering = ["-pk"]
+    # The SMS subscription is one view of the MESAJ consent, the WhatsApp consent fields one of the
+    # WHATSAPP consent: both change through the consent ledger, never as bare fields of the form.
+    readonly_fields = [
+        "sms_subscription_with_link",
+        "whatsapp_consent_with_link",
+        "whatsapp_consent_at",
+        "whatsapp_consent_source",
+        "channel_details",
+        "created_at",
+        "updated_at",
+    ]
+    exclude = ["sms_subscription", "whatsapp_consent"]
 
     @admin.display(description=_("SMS subscription"))
     def sms_subscription_with_link(self, obj):
