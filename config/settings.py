@@ -385,6 +385,20 @@ if FILE_TRANSFER_MAX_LINE_BYTES < 4096 or FILE_TRANSFER_MAX_UPLOAD_BYTES < 1:
 CONTACT_ADMIN_INLINES = ["consent.admin.ConsentHistoryInline", "messaging.admin.ContactMessagesInline"]
 # (label, value) lines other apps add to a contact's page (contacts imports none of them)
 CONTACT_ADMIN_DETAILS = ["channels_whatsapp.windows.contact_window_detail"]
+# Profile attributes the contacts search looks in (a name's start, any case), and those that make
+# the name shown in the contacts list (the first of these alternatives the contact has, joined).
+CONTACT_SEARCH_ATTRIBUTES = env.list("CONTACT_SEARCH_ATTRIBUTES", default=["name", "first_name", "last_name"])
+if any(not name.strip() or len(name) > 100 for name in CONTACT_SEARCH_ATTRIBUTES):
+    raise ImproperlyConfigured("CONTACT_SEARCH_ATTRIBUTES must be attribute names of 1 to 100 characters.")
+CONTACT_NAME_ATTRIBUTES = [["name"], ["first_name", "last_name"]]
+# Where a contact's timeline comes from: functions (contact, *, limit) -> list of contacts.timeline.Entry,
+# newest first, contributed by the apps that own them (contacts imports none of them)
+CONTACT_TIMELINE_SOURCES = [
+    "contacts.timeline.list_entries",
+    "contacts.timeline.panel_entries",
+    "consent.timeline.consent_entries",
+    "messaging.timeline.message_entries",
+]
 
 # An İYS batch claimed by a worker that has not finished sending it for this long is sent again
 # (İYS answers H174 for what had gone through, which counts as confirmed).

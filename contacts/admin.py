@@ -3,19 +3,24 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from contacts.models import Contact, ContactList
-from contacts.phones import to_e164
+from contacts.admin_import import GoodRowsImportMixin
+from contacts.admin_lists import InListFilter, add_to_list, remove_from_list
+from contacts.forms import ContactForm
+from contacts.models import Contact
 from contacts.resources import ContactExportResource, ContactImportResource
+from contacts.selectors import contact_display_name, contact_search
+from contacts.timeline import TIMELINE_STEP, contact_timeline
 
 
 class CheapPaginator(Paginator):
@@ -29,8 +34,13 @@ class CheapPaginator(Paginator):
 
 
 @admin.register(Contact)
-class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
+class ContactAdmin(GoodRowsImportMixin, ImportExportMixin, admin.ModelAdmin):
+    form = ContactForm
     formats = [CSV, XLSX]
+    actions = [add_to_list, remove_from_list]
+
+    class Media:
+        css = {"all": ["contacts/contacts.css"]}
 
     def get_inlines(self, request, obj):
         # other apps (consent history, later messages) contribute inlines without contacts importing them
@@ -42,10 +52,19 @@ class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
     def get_export_resource_classes(self, request):
         return [ContactExportResource]
 
-    list_display = ["__str__", "phone", "email", "phone_status", "sms_subscription", "whatsapp_consent", "updated_at"]
-    list_filter = ["phone_status", "sms_subscription", "whatsapp_consent"]
+    # what fits beside the navigation and the filters at 1366 px: the external id goes under the name
+    list_display = [
+        "name_cell",
+        "phone",
+        "email_cell",
+        "phone_status",
+        "sms_subscription",
+        "whatsapp_consent",
+        "updated_cell",
+    ]
+    list_filter = ["phone_status", "sms_subscription", "whatsapp_consent", InListFilter]
     search_fields = ["=external_id", "=email", "=phone", "=whatsapp_number"]
-    search_help_text = _("Exact phone (any format), email or external id.")
+    search_help_text = _("Name, phone in any spelling (0532 123 45 67, +90 532…), email or external id.")
     show_full_result_count = False
     paginator = CheapPaginator
     list_per_page = 50
@@ -83,15 +102,42 @@ class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
             return "-"
         return format_html_join(mark_safe("<br>"), "{}: {}", lines)
 
+    @admin.display(description=_("name"))
+    def name_cell(self, obj):
+        name = contact_display_name(obj) or format_html('<span class="quiet">{}</span>', _("(no name)"))
+        if not obj.external_id:
+            return name
+        return format_html('{}<br><span class="contact-external-id">{}</span>', name, obj.external_id)
+
+    @admin.display(description=_("email"), ordering="email")
+    def email_cell(self, obj):
+        if not obj.email or "@" not in obj.email:
+            return obj.email or "-"
+        local, domain = obj.email.split("@", 1)
+        return format_html("{}@<wbr>{}", local, domain)  # a long address breaks after the @
+
+    @admin.display(description=_("updated"), ordering="updated_at")
+    def updated_cell(self, obj):
+        return date_format(localtime(obj.updated_at), "d.m.Y H:i")
+
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        phone = to_e164(term)
-        condition = Q(external_id=term) | Q(email=term.lower())
-        if phone:
-            condition |= Q(phone=phone) | Q(whatsapp_number=phone)
-        return queryset.filter(condition), False
+        return contact_search(queryset, search_term), False
+
+    def has_lists_permission(self, request):
+        return request.user.has_perm("contacts.change_contactlist")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            context["timeline"] = contact_timeline(contact=obj, limit=_timeline_limit(request))
+            more = request.GET.copy()
+            more["timeline"] = context["timeline"].limit + TIMELINE_STEP
+            context["timeline_more_url"] = f"?{more.urlencode()}#timeline"
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+
+def _timeline_limit(request) -> int:
+    text = request.GET.get("timeline", "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 6 else TIMELINE_STEP
 
 
 def _with_evidence_link(value, obj, address, url_name: str):
@@ -104,15 +150,6 @@ def _with_evidence_link(value, obj, address, url_name: str):
     except NoReverseMatch:
         return value
     return format_html('{} · <a href="{}">{}</a>', value, url, _("Change (with its consent evidence)"))
-
-
-@admin.register(ContactList)
-class ContactListAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at", "created_by"]
-    list_select_related = ["created_by"]
-    search_fields = ["name"]
-    readonly_fields = ["created_at", "created_by"]
-    exclude = ["contacts"]
 
 
 from contacts import admin_transfers  # noqa: E402,F401  (registers File Transfers)

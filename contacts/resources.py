@@ -1,17 +1,23 @@
 """Generic contact import/export in the admin (django-import-export: preview, then confirm).
 Files may have any columns: the known ones map to contact fields, the rest become profile
-attributes. Phones and emails are validated by the same parsers as File Transfers. Consent and
+attributes. Phones are read as the test-SMS form reads them (national spellings too, contacts.phones),
+emails by the File Transfers' parser. Consent and
 subscription are not importable here: they change only through the consent ledger."""
 
 from __future__ import annotations
 
 import json
 
+from diff_match_patch import diff_match_patch
+from django.utils.encoding import force_str
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from import_export import fields, resources, widgets
 
 from contacts.cells import safe_cell, unquoted
 from contacts.models import Contact
-from contacts.parsers import Rejection, parse_email, parse_msisdn
+from contacts.parsers import Rejection, parse_email
+from contacts.phones import to_e164
 
 KNOWN = {"external_id", "email", "phone", "whatsapp_number", "phone_status", "id"}
 ALIASES = {
@@ -32,9 +38,13 @@ class PhoneWidget(widgets.CharWidget):
             text = text[:-2]
         if not text:
             return None
-        parsed = parse_msisdn(text, what="phone number", allow_plus=True)
-        if isinstance(parsed, Rejection):
-            raise ValueError(parsed.reason)
+        # the spellings the test-SMS form takes: 05321234567, 0532 123 45 67, +90 532…, 90532…, 5321234567
+        parsed = to_e164(text)
+        if parsed is None:
+            raise ValueError(
+                f"the phone number '{text[:40]}' is not a valid phone number (write it as 0532 123 45 67 or "
+                "+90 532 123 45 67)"
+            )
         return parsed
 
 
@@ -71,6 +81,28 @@ def _has_nul(value) -> bool:
     return False
 
 
+class StyleFreeDiff(resources.Diff):
+    """The preview's changed cells as <ins>/<del> without style attributes, which the
+    Content-Security-Policy blocks (django-import-export's own diff writes style="background:…")."""
+
+    TAGS = {diff_match_patch.DIFF_INSERT: "ins", diff_match_patch.DIFF_DELETE: "del"}
+
+    def as_html(self):
+        dmp, cells = diff_match_patch(), []
+        for left, right in zip(self.left, self.right, strict=False):
+            if left != right and self.new:
+                left = ""
+            diff = dmp.diff_main(force_str(left), force_str(right))
+            dmp.diff_cleanupSemantic(diff)
+            parts = []
+            for op, text in diff:
+                tag = self.TAGS.get(op)
+                text = escape(text)
+                parts.append(f"<{tag}>{text}</{tag}>" if tag else f"<span>{text}</span>")
+            cells.append(mark_safe("".join(parts)))  # noqa: S308 (every text part is escaped)
+        return cells
+
+
 def _column(name: str) -> str:
     key = str(name).strip().lower()
     return ALIASES.get(key, key)
@@ -90,6 +122,9 @@ class ContactImportResource(resources.ModelResource):
         report_skipped = True
         clean_model_instances = True
 
+    def get_diff_class(self):
+        return StyleFreeDiff
+
     def before_import(self, dataset, **kwargs):
         dataset.headers = [_column(h) for h in dataset.headers]
         for i, row in enumerate(list(dataset)):  # the quotes an export put before formulas come off
@@ -106,6 +141,8 @@ class ContactImportResource(resources.ModelResource):
             del dataset[name]
         if "attributes" not in dataset.headers:
             dataset.append_col(gathered, header="attributes")
+        if "external_id" not in dataset.headers:  # a file of phones (and names): matched by phone
+            dataset.append_col([None] * len(dataset), header="external_id")
 
     def get_instance(self, instance_loader, row):
         """Match by external id, else by phone (the first contact with it)."""
@@ -116,8 +153,8 @@ class ContactImportResource(resources.ModelResource):
             return Contact.objects.filter(external_id=external_id).first()
         phone = row.get("phone")
         if phone:
-            parsed = parse_msisdn(str(phone).strip(), what="phone number", allow_plus=True)
-            if not isinstance(parsed, Rejection):
+            parsed = to_e164(str(phone).strip())
+            if parsed:
                 return Contact.objects.filter(phone=parsed).order_by("pk").first()
         return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from contacts.models import ContactList, ContactListMembership
 
@@ -22,6 +23,30 @@ def contact_list_add(*, contact_list: ContactList, contact_ids: list[int]) -> in
     ]
     ContactListMembership.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
+
+
+@transaction.atomic
+def contact_list_remove(*, contact_list: ContactList, contact_ids: list[int]) -> int:
+    """Take contacts off a static list (the contacts stay). Returns how many were on it."""
+    deleted, _ = ContactListMembership.objects.filter(contact_list=contact_list, contact_id__in=contact_ids).delete()
+    return deleted
+
+
+LIST_CHUNK = 2000
+
+
+def contact_list_change(*, contact_list: ContactList, contacts: QuerySet, add: bool) -> int:
+    """Add (or remove) every contact of `contacts` to (from) the list, a chunk of ids at a time (by
+    id, no cursor held open while writing), so a whole filtered contacts list (the admin's "select
+    all") never sits in memory at once."""
+    write = contact_list_add if add else contact_list_remove
+    done, last = 0, 0
+    while True:
+        chunk = list(contacts.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:LIST_CHUNK])
+        if not chunk:
+            return done
+        done += write(contact_list=contact_list, contact_ids=chunk)
+        last = chunk[-1]
 
 
 def contacts_mark_bounced(*, phones: list[str]) -> int:

@@ -23,7 +23,7 @@ def test_known_columns_validate_and_the_rest_become_attributes():
     assert preview.has_validation_errors()
     invalid = preview.invalid_rows[0]
     assert "phone" in invalid.field_specific_errors
-    assert "must be digits only" in str(invalid.field_specific_errors["phone"])
+    assert "is not a valid phone number" in str(invalid.field_specific_errors["phone"])
     assert not Contact.objects.exists()  # the preview writes nothing
     ok = tablib.Dataset().load(CSV.splitlines()[0] + "\n" + CSV.splitlines()[1] + "\n", format="csv")
     result = ContactImportResource().import_data(ok, dry_run=False)
