@@ -155,14 +155,19 @@ def dashboard_figures(*, request):
             url=reverse("admin:consent_consent_changelist"),
         )
     ]
-    if iys_gate() != IysGate.OFF:
+    if (gate := iys_gate()) != IysGate.OFF:
         status = iys_status()
+        detail = [str(IysGate(gate).label)]  # what the figures mean depends on the mode in use
+        if status.overdue:
+            detail.append(_t("%(n)d overdue") % {"n": status.overdue})
+        if gate == IysGate.INTEGRATOR and status.awaiting_iys:
+            detail.append(_t("%(n)d ONAY awaiting İYS confirmation") % {"n": status.awaiting_iys})
         figures.append(
             Figure(
                 key="iys_backlog",
                 label=_t("İYS backlog"),
                 value=status.backlog,
-                detail=_t("%(n)d overdue") % {"n": status.overdue} if status.overdue else "",
+                detail=" · ".join(detail),
                 state="bad" if status.overdue else ("warn" if status.errors_by_code else "ok"),
                 url=reverse("admin:consent_iyssubmission_changelist"),
             )
