@@ -30,7 +30,7 @@ def consent_changes_per_day(*, days: int = 30, now: datetime | None = None) -> C
         counts[status][day] += n
     labels = {ConsentStatus.ONAY: _("ONAY (consent given)"), ConsentStatus.RET: _("RET (consent refused)")}
     return ChartData(
-        kind="lines",
+        kind="bars",
         keys=[d.isoformat() for d in dates],
         labels=[date_format(d, "j M") for d in dates],
         series=[Series(status.lower(), labels[status], [counts[status][d] for d in dates]) for status in labels],

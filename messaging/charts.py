@@ -116,5 +116,7 @@ def campaign_delivery(campaign: Campaign) -> ChartData:
         folded: dict = defaultdict(int)
         for hour, n in counts[key].items():
             folded[bucket(hour)] += n
+        if key == "read" and not counts[key]:
+            continue  # only WhatsApp reports reads: no line (nor legend) of zeros for SMS
         series.append(Series(key, labels[key], [folded[b] for b in buckets]))
     return ChartData("lines", keys, names, series, x_label, _("Messages"), empty)

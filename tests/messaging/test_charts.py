@@ -137,3 +137,4 @@ def test_the_campaign_chart_endpoint_answers_a_marketer(client, marketer):
     assert response.status_code == 200 and data["labels"] == ["20 Kas 10:00"]
     assert {s["key"]: s["values"] for s in data["series"]}["delivered"] == [1]
     assert data["series"][1]["label"] == "İletildi"
+    assert [s["key"] for s in data["series"]] == ["sent", "delivered", "failed"]  # no reads on SMS: no line
