@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import admin
 from django.http import JsonResponse
+from django.template.loader import render_to_string
 from django.urls import path
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from config.dashboard import collect_figures
+from config.dashboard import collect_figures, collect_panels
+
+logger = logging.getLogger(__name__)
 
 # (section label, [(app_label, model_name or "*"), ...]); models not listed keep their app group.
 NAVIGATION = [
@@ -84,8 +89,18 @@ class PanelAdminSite(admin.AdminSite):
     def figures(self, request):
         return collect_figures([import_string(p) for p in settings.DASHBOARD_FIGURES], request=request)
 
+    def panels(self, request):
+        """Each block with its HTML (its template is the app's: the page only places them)."""
+        rendered = []
+        for panel in collect_panels([import_string(p) for p in settings.DASHBOARD_PANELS], request=request):
+            try:
+                rendered.append((panel, render_to_string(panel.template, {**panel.context, "panel": panel}, request)))
+            except Exception:  # a broken block must not take the dashboard down
+                logger.exception("dashboard panel %s failed to render", panel.key)
+        return rendered
+
     def index(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "figures": self.figures(request)}
+        extra_context = {**(extra_context or {}), "figures": self.figures(request), "panels": self.panels(request)}
         return super().index(request, extra_context)
 
     def dashboard_json(self, request):

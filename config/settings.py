@@ -297,6 +297,13 @@ DASHBOARD_FIGURES = [
     "providers.selectors.dashboard_figures",
     "config.health.system_figures",
 ]
+# Blocks of the dashboard below the figures, in this order (config.dashboard.Panel).
+DASHBOARD_PANELS = [
+    "messaging.dashboard.getting_started",
+    "messaging.dashboard.messages_chart",
+    "consent.charts.dashboard_panels",
+    "messaging.dashboard.recent_campaigns",
+]
 
 # --- Security ----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -74,6 +74,21 @@ class ConsentChangeAdmin(ReadOnlyAdmin):
     search_fields = ["recipient"]
     search_help_text = _("Exact phone (any format) or email.")
     raw_id_fields = ["contact", "consent", "file_transfer", "acting_user"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("per-day.json", view(self.per_day_view), name="consent_consentchange_per_day"),
+            *super().get_urls(),
+        ]
+
+    def per_day_view(self, request):
+        """The dashboard's consent growth: ONAY and RET recorded per day (consent.charts)."""
+        from consent.charts import consent_changes_per_day
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return JsonResponse(consent_changes_per_day().as_dict())
 
 
 class ConsentHistoryInline(admin.TabularInline):

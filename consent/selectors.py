@@ -135,7 +135,7 @@ def _one_contact_rule(kind: str, channel: str, gate: str, vendor: str) -> tuple[
 
 def dashboard_figures(*, request):
     from django.urls import reverse
-    from django.utils.translation import gettext as _t
+    from django.utils.translation import gettext
 
     from config.dashboard import Figure
     from consent.iys.status import iys_status
@@ -149,20 +149,25 @@ def dashboard_figures(*, request):
     figures = [
         Figure(
             key="consents",
-            label=_t("MESAJ consents"),
+            label=gettext("MESAJ consents"),
             value=by_status.get(ConsentStatus.ONAY, 0),
-            detail=_t("ONAY; RET: %(ret)d") % {"ret": by_status.get(ConsentStatus.RET, 0)},
+            detail=gettext("ONAY; RET: %(ret)d") % {"ret": by_status.get(ConsentStatus.RET, 0)},
             url=reverse("admin:consent_consent_changelist"),
         )
     ]
-    if iys_gate() != IysGate.OFF:
+    if (gate := iys_gate()) != IysGate.OFF:
         status = iys_status()
+        detail = [str(IysGate(gate).label)]  # what the figures mean depends on the mode in use
+        if status.overdue:
+            detail.append(gettext("%(n)d overdue") % {"n": status.overdue})
+        if gate == IysGate.INTEGRATOR and status.awaiting_iys:
+            detail.append(gettext("%(n)d ONAY awaiting İYS confirmation") % {"n": status.awaiting_iys})
         figures.append(
             Figure(
                 key="iys_backlog",
-                label=_t("İYS backlog"),
+                label=gettext("İYS backlog"),
                 value=status.backlog,
-                detail=_t("%(n)d overdue") % {"n": status.overdue} if status.overdue else "",
+                detail=" · ".join(detail),
                 state="bad" if status.overdue else ("warn" if status.errors_by_code else "ok"),
                 url=reverse("admin:consent_iyssubmission_changelist"),
             )

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from consent.admin import ReadOnlyAdmin
 from consent.selectors import Exclusion, audience_with_exclusions
 from contacts.admin import CheapPaginator
+from messaging.admin_reports import CampaignReports, MessageHistoryReports
 from messaging.forms import istanbul
 from messaging.models import Audience, CampaignStatus, Message, MessageStatusEvent
 from messaging.selectors import Preview, campaign_audience, campaign_preview, campaign_statistics
@@ -36,9 +37,10 @@ from messaging.services import (
 )
 
 
-class CampaignAdminBase(admin.ModelAdmin):
+class CampaignAdminBase(CampaignReports, admin.ModelAdmin):
     """A channel's campaign admin (registered on its proxy): saving returns to the preview, from
-    which the campaign is started, paused, resumed, cancelled or test-sent."""
+    which the campaign is started, paused, resumed, cancelled or test-sent; its delivery chart and
+    report come from CampaignReports."""
 
     preview_template = "admin/messaging/preview.html"
     confirm_template = "admin/messaging/confirm.html"
@@ -125,6 +127,8 @@ class CampaignAdminBase(admin.ModelAdmin):
             "preview": f"admin:{self.url_name('preview')}",
             "confirm": f"admin:{self.url_name('confirm')}",
             "excluded": f"admin:{self.url_name('excluded')}",
+            "delivery": f"admin:{self.url_name('delivery')}",
+            "report": f"admin:{self.url_name('report')}",
         }
 
     def test_form(self, request, campaign, data=None):
@@ -160,6 +164,13 @@ class CampaignAdminBase(admin.ModelAdmin):
             "stats": campaign_statistics(campaign) if campaign.status != CampaignStatus.DRAFT else None,
             "test_form": self.test_form(request, campaign),
             "can_change": self.has_change_permission(request, campaign),
+            "can_export": request.user.has_perm("messaging.view_message"),
+            "delivery_chart": {
+                "key": "campaign-delivery",
+                "title": _("Delivery over time"),
+                "url": reverse(f"admin:{self.url_name('delivery')}", args=[campaign.pk]),
+                "caption": _("Each hour: messages accepted by the provider, delivered, read and failed."),
+            },
         }
         return TemplateResponse(request, self.preview_template, context)
 
@@ -297,9 +308,11 @@ class StatusHistoryInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
-    """Message History: every message of every channel, filterable; nothing here can be edited."""
+class MessageAdmin(MessageHistoryReports, ReadOnlyAdmin):
+    """Message History: every message of every channel, filterable, downloadable as filtered
+    (MessageHistoryReports); nothing here can be edited."""
 
+    change_list_template = "messaging/message_change_list.html"
     inlines = [StatusHistoryInline]
 
     recipient_lookup = "to"

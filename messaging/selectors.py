@@ -233,6 +233,13 @@ class Statistics:
         return None if not decided else self.delivered / decided
 
     @property
+    def others(self) -> list[tuple[str, str, int]]:
+        """The statuses besides delivered and no report, in words: (status, label, count)."""
+        labels = dict(MessageStatus.choices)
+        shown = (MessageStatus.DELIVERED, MessageStatus.SENT, MessageStatus.QUEUED)
+        return [(s, str(labels.get(s, s)), n) for s, n in self.by_status.items() if s not in shown]
+
+    @property
     def read_rate(self) -> float | None:
         """Read among delivered (WhatsApp sends read receipts; SMS has none)."""
         return None if not self.delivered else self.read / self.delivered

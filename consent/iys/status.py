@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consent.models import (
     Consent,
@@ -16,6 +17,7 @@ from consent.models import (
     IysSubmission,
     SubmissionState,
 )
+from consent.selectors import IysGate, iys_gate
 
 OPEN = [SubmissionState.PENDING, SubmissionState.SUBMITTED, SubmissionState.RETRYING]
 
@@ -29,7 +31,23 @@ class IysStatus:
     last_pull: object
     errors_by_code: dict[str, int]
     backfills: list
-    awaiting_iys: int  # Integrator mode: ONAYs İYS has not confirmed yet (they do not count)
+    awaiting_iys: int  # ONAYs of +90 numbers İYS has not confirmed yet (only Integrator mode waits for them)
+    gate: str = IysGate.OFF  # the mode in use: what awaiting_iys means (awaiting_wording)
+
+    @property
+    def awaiting_label(self) -> str:
+        return awaiting_wording(self.gate)
+
+
+def awaiting_wording(gate: str) -> str:
+    """What the count of ONAYs İYS has not confirmed means in the mode in use (product.md Consent
+    and İYS): in Integrator mode they wait and are not sendable; in Sync mode they are sendable and
+    İYS confirms after the upload; with no İYS connector nothing waits for İYS ('' : not shown)."""
+    if gate == IysGate.INTEGRATOR:
+        return _("ONAY awaiting İYS confirmation (Integrator mode: not sendable yet)")
+    if gate == IysGate.SYNC:
+        return _("ONAY not yet confirmed by İYS (Sync mode: sendable now, confirmed after the upload)")
+    return ""
 
 
 def iys_status() -> IysStatus:
@@ -58,4 +76,5 @@ def iys_status() -> IysStatus:
             iys_confirmed_at__isnull=True,
             recipient__startswith="+90",
         ).count(),
+        gate=iys_gate(),
     )

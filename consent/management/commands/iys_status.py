@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from consent.iys.status import iys_status
+from consent.selectors import IysGate
 
 
 class Command(BaseCommand):
@@ -26,4 +27,10 @@ class Command(BaseCommand):
                 f"{backfill.processed} of {backfill.total} contacts (starts {starts})"
                 + (f"; last error: {backfill.last_error}" if backfill.last_error else "")
             )
-        self.stdout.write(f"ONAY awaiting İYS confirmation: {status.awaiting_iys}")
+        n = status.awaiting_iys
+        if status.gate == IysGate.INTEGRATOR:
+            self.stdout.write(f"ONAY awaiting İYS confirmation (Integrator mode, not sendable yet): {n}")
+        elif status.gate == IysGate.SYNC:
+            self.stdout.write(f"ONAY not yet confirmed by İYS (Sync mode, sendable now): {n}")
+        else:
+            self.stdout.write("no İYS connector: ONAY is not checked, nothing awaits İYS")
