@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from channels_sms.counter import counter_json
-from channels_sms.encoding import count_segments
+from channels_sms.encoding import count_segments, encoding_label
 from channels_sms.forms import CampaignForm, SendForm, TemplateForm
 from channels_sms.models import SmsCampaign, SmsTemplate
 from channels_sms.services import message_send
@@ -29,7 +29,7 @@ class CounterMixin:
         return format_html(
             '<div class="sms-counter" data-url="{}" data-for="id_text">{} · {} · {}</div>',
             reverse("admin:channels_sms_counter"),
-            initial.encoding,
+            encoding_label(initial.encoding),
             _("%(n)d characters") % {"n": initial.characters},
             _("%(n)d segment(s)") % {"n": initial.segments},
         )

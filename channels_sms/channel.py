@@ -8,7 +8,7 @@ import logging
 
 from django.utils.translation import gettext as _
 
-from channels_sms.encoding import count_segments, normalise, profile_for
+from channels_sms.encoding import count_segments, encoding_label, normalise, profile_for
 from consent.models import MessageKind, RecipientType
 from consent.services import consent_opt_out_by_reply, consent_refused_by_provider
 from contacts.phones import to_e164
@@ -72,7 +72,7 @@ class SmsChannel:
         details = _(
             "%(encoding)s · %(characters)d characters · %(segments)d segment(s) (%(left)d left in the last one)"
         ) % {
-            "encoding": seg.encoding,
+            "encoding": encoding_label(seg.encoding),
             "characters": seg.characters,
             "segments": seg.segments,
             "left": seg.remaining,

@@ -9,7 +9,7 @@ import unicodedata
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
-from channels_sms.encoding import PROFILES, UCS2, count_segments, profile_for, ucs2_characters
+from channels_sms.encoding import PROFILES, UCS2, count_segments, encoding_label, profile_for, ucs2_characters
 from contacts.models import Contact
 from messaging.rendering import CONTACT_FIELDS, contact_values, render, variables
 from providers.models import ProviderAccount
@@ -49,7 +49,7 @@ def counter_answer(text: str, *, profile: str) -> dict:
     answer["summary"] = _(
         "%(encoding)s · %(characters)d characters · %(segments)d segment(s) · %(left)d left in the last one"
     ) % {
-        "encoding": counted.encoding,
+        "encoding": encoding_label(counted.encoding),
         "characters": counted.characters,
         "segments": counted.segments,
         "left": counted.remaining,

@@ -48,6 +48,19 @@ CAPACITY = {
 }
 PROFILES = ("nli", "gsm", "latin5")
 
+
+def encoding_label(encoding: str) -> str:
+    """An encoding's name in the user's language (the constants are what the rows record)."""
+    from django.utils.translation import gettext
+
+    labels = {
+        GSM7_TR_SINGLE: gettext("GSM-7 + Turkish single shift"),
+        GSM7_TR_LOCKING: gettext("GSM-7 + Turkish locking shift"),
+        GSM7_TR_BOTH: gettext("GSM-7 + Turkish locking and single shift"),
+    }
+    return labels.get(encoding, encoding)
+
+
 # look-alikes normalised before counting and before sending (CONVENTIONS: healthchecks' Transport.tmpl)
 _NORMALISE = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2028": "\n", "\u2029": "\n"})
 
