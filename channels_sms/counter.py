@@ -4,6 +4,7 @@ that force UCS-2 named."""
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 
 from django.http import JsonResponse
@@ -13,6 +14,8 @@ from channels_sms.encoding import PROFILES, UCS2, count_segments, encoding_label
 from contacts.models import Contact
 from messaging.rendering import CONTACT_FIELDS, contact_values, render, variables
 from providers.models import ProviderAccount
+
+logger = logging.getLogger(__name__)
 
 # What a marketer may type in place of a character that forces UCS-2.
 PLAIN = {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "•": "-"}
@@ -78,6 +81,6 @@ def counter_json(request):
         if account_id.isdigit() and (account := ProviderAccount.objects.filter(pk=account_id).first()):
             try:
                 profile = profile_for(account.connector_instance())
-            except Exception:  # an account that cannot be read counts with the default profile
-                profile = "nli"
+            except Exception:  # an account that cannot be read: the default profile, and the log says why
+                logger.exception("counter: account %s cannot be read; counting with the default profile", account.pk)
     return JsonResponse(counter_answer(request.GET.get("text", ""), profile=profile))

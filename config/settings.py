@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import environ
-from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
-from config.csp import source_hash
 from config.env import local_secret, new_fernet_key, new_secret_key, read_secret, validate_fernet_keys
 from config.settings_api import api_settings
+from config.settings_security import security_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -305,48 +303,8 @@ DASHBOARD_PANELS = [
     "messaging.dashboard.recent_campaigns",
 ]
 
-# --- Security ----------------------------------------------------------------------------
-SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False
-X_FRAME_OPTIONS = "DENY"
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-if not (DEBUG or TESTING):
-    # HTTPS by default for a deployment; the embedded default is one machine on plain http.
-    _https = not EMBEDDED
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_https)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_https)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_https)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _https else 0)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_https)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-
-# Login throttling (django-axes): AXES_FAILURE_LIMIT failed logins for one username from one
-# address lock that pair out for AXES_COOLOFF_MINUTES; the login page says so (config/lockout.py).
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
-if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME < timedelta(minutes=1):
-    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be at least 1.")
-
-# Content-Security-Policy (django-csp): nothing but this site's own files; the few inline scripts
-# and styles carry the request's nonce. The hashes allow, with 'unsafe-hashes', exactly the inline
-# handler and style attributes of django-import-export's export page (a third-party template).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF, NONCE, UNSAFE_HASHES, source_hash("onSelectToggleChange(event)")],
-        "style-src": [SELF, NONCE, UNSAFE_HASHES, source_hash("padding: 0;"), source_hash("font-weight: bold;")],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    },
-}
+# --- Security (config/settings_security.py): headers, HTTPS, login throttling, CSP ---------
+globals().update(security_settings(env, production=not (DEBUG or TESTING), https=not EMBEDDED))
 
 # Webhook secrets (/hooks/<connector>/<secret>/) are redacted in every log record (config/logfilters.py).
 LOGGING_CONFIG = "config.logfilters.configure_logging"

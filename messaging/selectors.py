@@ -135,12 +135,10 @@ def campaign_preview(campaign: Campaign) -> Preview:
     labels = dict(Exclusion.choices)
     exclusions = [(code, str(labels.get(code, code)), n) for code, n in sorted(counts.items(), key=lambda x: -x[1])]
     audience = sendable + sum(counts.values())
-    sample = (
-        audience_with_exclusions(campaign_audience(campaign), kind=campaign.kind, channel=campaign.channel)
-        .filter(exclusion=SENDABLE)
-        .order_by("pk")
-        .first()
-    )
+    sendable_contacts = audience_with_exclusions(
+        campaign_audience(campaign), kind=campaign.kind, channel=campaign.channel
+    ).filter(exclusion=SENDABLE)
+    sample = sendable_contacts.order_by("pk").first()
     values = (
         contact_values(
             **{f: getattr(sample, f) for f in ("external_id", "email", "phone", "whatsapp_number", "attributes")}
@@ -168,9 +166,6 @@ def campaign_preview(campaign: Campaign) -> Preview:
     if missing:
         preview.notes.append(_("No value and no default for: %(names)s") % {"names": ", ".join(missing)})
     if sendable and campaign.audience != Audience.ALERT:
-        sendable_contacts = audience_with_exclusions(
-            campaign_audience(campaign), kind=campaign.kind, channel=campaign.channel
-        ).filter(exclusion=SENDABLE)
         gaps = variable_gaps(sendable_contacts, adapter(campaign.channel).required_sources(campaign))
         preview.variable_gaps = gaps
         preview.warnings.extend(gap_warning(gap, sendable) for gap in gaps)

@@ -59,7 +59,7 @@ def variable_gaps(contacts: QuerySet, required: list[tuple[str, str]]) -> list[G
             annotations[text] = KeyTextTransform(source, "attributes")
             empty = Q(**{f"{key}__isnull": True}) | Q(**{key: None}) | Q(**{text: ""})
         counts[f"gap{index}"] = Count("pk", filter=empty)
-    figures = contacts.annotate(**annotations).aggregate(**counts) if annotations else contacts.aggregate(**counts)
+    figures = contacts.annotate(**annotations).aggregate(**counts)
     by_source = {source: figures[f"gap{index}"] or 0 for index, source in enumerate(sources)}
     return [Gap(variable, source, by_source[source]) for variable, source in required if by_source.get(source)]
 
