@@ -114,6 +114,21 @@ class SmsChannel:
         if phones:
             consent_opt_out_by_reply(recipients=sorted(phones), origin_ref=f"provider account {account.pk}")
 
+    def content_problems(
+        self, *, account, kind: str, text: str, template: str, language: str, sender: str
+    ) -> list[str]:
+        from channels_sms.models import SmsTemplate
+
+        problems = []
+        preset = SmsTemplate.objects.filter(name=template).first() if template else None
+        if template and preset is None:
+            problems.append(f"there is no SMS template named '{template}'")
+        if not template and not text.strip():
+            problems.append("the message has no text")
+        if problem := sender_problem(sender or (preset.sender if preset else "") or account.settings.get("sender", "")):
+            problems.append(problem)
+        return problems
+
     def single_message(
         self, *, account, kind: str, to: str, contact, text: str, template: str, language: str,
         placeholders: dict, sender: str,

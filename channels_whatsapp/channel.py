@@ -140,7 +140,8 @@ class WhatsAppChannel:
                 return "the template was deleted"
         if refusal := template_refusal(content.template, row["account_id"]):
             return refusal  # approved when the campaign started, not any more (paused, disabled)
-        filled = fill(content.template.components, content.bindings, values)
+        with translation.override("en"):  # the reason is stored and in the API: English, as every send reason
+            filled = fill(content.template.components, content.bindings, values)
         if filled.missing:
             return "no value and no default for " + ", ".join(filled.missing)
         outbound = OutboundMessage(
@@ -215,6 +216,23 @@ class WhatsAppChannel:
             )
         if stops:
             logger.info("account %s: %d WhatsApp opt-out(s) from replies", account.pk, len(stops))
+
+    def content_problems(
+        self, *, account, kind: str, text: str, template: str, language: str, sender: str
+    ) -> list[str]:
+        from django.core.exceptions import ValidationError
+
+        from channels_whatsapp.single import whatsapp_template_named
+
+        try:
+            found = whatsapp_template_named(account=account, name=template, language=language)
+        except ValidationError as exc:
+            return exc.messages
+        if refusal := template_refusal(found, account.pk):
+            return [refusal]
+        if kind and kind != kind_for(found):
+            return [f"the template {found.name} is {found.category.lower()}, so its kind is {kind_for(found)}"]
+        return []
 
     def single_message(
         self, *, account, kind: str, to: str, contact, text: str, template: str, language: str,

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "api",
     "webhooks",
+    "journeys",
 ]
 
 MIDDLEWARE = [
@@ -228,7 +229,8 @@ CELERY_TASK_ROUTES = {
     "channels_sms.tasks.*": {"queue": "sending"},
     "channels_whatsapp.tasks.*": {"queue": "sending"},
     "providers.tasks.process_webhook*": {"queue": "webhooks"},
-    "webhooks.tasks.*": {"queue": "default"},  # outgoing: a slow receiver never delays incoming reports
+    "webhooks.tasks.*": {"queue": "default"},
+    "journeys.tasks.*": {"queue": "sending"},  # outgoing: a slow receiver never delays incoming reports
     "providers.tasks.*": {"queue": "default"},
 }
 # Periodic tasks: installed into django-celery-beat's tables (editable in the admin) by
@@ -279,6 +281,11 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
         "task": "webhooks.tasks.deliver_due",
         "every_seconds": 30,
         "description": "Delivers outgoing webhook events whose (next) attempt is due, for every endpoint.",
+    },
+    "Journeys: run due steps": {
+        "task": "journeys.tasks.journeys_tick",
+        "every_seconds": 5,
+        "description": "Runs journey steps whose time has come (waits, timeouts); frees batches of stopped workers.",
     },
     "API: forget old Idempotency-Key answers": {
         "task": "api.tasks.forget_idempotent_requests",
@@ -401,6 +408,8 @@ SMS_PREPARE_CHUNK = env.int("SMS_PREPARE_CHUNK", default=50_000)
 # A batch claimed by a worker that has not recorded the provider's answer for this long is freed:
 # sent again where the provider dedups on our id, otherwise marked failed ("outcome unknown").
 SMS_CLAIM_TIMEOUT_SECONDS = env.int("SMS_CLAIM_TIMEOUT_SECONDS", default=120)
+# a journey batch claimed longer ago than this is presumed dead and runs again (it rolled back)
+JOURNEY_CLAIM_TIMEOUT_SECONDS = env.int("JOURNEY_CLAIM_TIMEOUT_SECONDS", default=60)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 # Webhook events (delivery reports, inbound messages) parsed by a connector go to these handlers.
 WEBHOOK_EVENT_HANDLERS = [

@@ -7,9 +7,11 @@ import re
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
+from contacts.signals import event_recorded
 
 EVENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
 
@@ -31,6 +33,13 @@ def event_record(
     occurred_at = occurred_at or now
     if occurred_at > now + timezone.timedelta(minutes=5):
         raise ValidationError({"occurred_at": "the event's time is in the future"})
-    return ContactEvent.objects.create(
-        contact=contact, name=name, properties=properties or {}, occurred_at=occurred_at, origin_ref=origin_ref[:255]
-    )
+    with transaction.atomic():
+        event = ContactEvent.objects.create(
+            contact=contact,
+            name=name,
+            properties=properties or {},
+            occurred_at=occurred_at,
+            origin_ref=origin_ref[:255],
+        )
+        event_recorded.send(sender=ContactEvent, event=event)
+    return event

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from contacts.models import ContactList, ContactListMembership
+from contacts.signals import list_joined
 
 
 @transaction.atomic
@@ -22,6 +23,8 @@ def contact_list_add(*, contact_list: ContactList, contact_ids: list[int]) -> in
         if cid not in existing
     ]
     ContactListMembership.objects.bulk_create(new, ignore_conflicts=True)
+    if new and list_joined.has_listeners():
+        list_joined.send(sender=ContactList, contact_list=contact_list, contact_ids=[m.contact_id for m in new])
     return len(new)
 
 

@@ -8,7 +8,8 @@ channel app, and no channel app imports another):
   request to the provider (`compose`: text, segments, template parameters);
 - what one message costs in the preview (`message_cost`), and which variables need a contact's
   value (`required_sources`: the preview counts the contacts without one);
-- how one message outside a campaign is made (`single_message`: the API, journeys);
+- how one message outside a campaign is made (`single_message`: the API, journeys) and what
+  keeps a text or template from being sent (`content_problems`: a journey's activation);
 - what a provider's consent refusal, a bounce and an inbound message mean (`consent_refused`,
   `recipients_bounced`, `handle_inbound`).
 """
@@ -99,6 +100,13 @@ class ChannelAdapter(Protocol):
 
     def handle_inbound(self, *, account, inbound: list) -> None:
         """Messages from people (providers.base.InboundMessage): STOP words, windows opened."""
+        ...
+
+    def content_problems(
+        self, *, account, kind: str, text: str, template: str, language: str, sender: str
+    ) -> list[str]:
+        """What keeps a message of this text or template from being sent through `account`, in
+        words (a journey's send step, checked when the journey is activated)."""
         ...
 
     def single_message(

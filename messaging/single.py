@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent.models import MessageKind
-from consent.selectors import Exclusion, is_sendable
+from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions, is_sendable
+from contacts.models import Contact
 from messaging.channels import adapter
 from messaging.dispatch import messages_claim
 from messaging.models import Message, MessageStatus
@@ -65,18 +66,11 @@ def message_submit(
         sender=sender,
     )
     now = timezone.now()
-    skips_consent = message.kind == MessageKind.TRANSACTIONAL and via.transactional_skips_consent
-    refusal = ""
-    if message.contact_id is None and not skips_consent:
-        refusal = NO_CONTACT
-    elif message.contact_id is not None:
-        ok, reason = is_sendable(contact_id=message.contact_id, kind=message.kind, channel=channel)
-        refusal = "" if ok else str(dict(Exclusion.choices).get(reason, reason))
-    message.addressed_contact_id = message.contact_id
-    message.origin = origin_ref[:120]
-    if refusal:
-        message.status, message.reason, message.done_at = MessageStatus.SKIPPED, refusal, now
-    elif send_at is not None and send_at > now:
+    exclusion = None
+    if message.contact_id is not None:
+        exclusion = is_sendable(contact_id=message.contact_id, kind=message.kind, channel=channel)[1]
+    refusal = _judge(message, via, exclusion, origin_ref, now)
+    if not refusal and send_at is not None and send_at > now:
         message.next_attempt_at = send_at
     with transaction.atomic():
         message.save()
@@ -84,6 +78,55 @@ def message_submit(
             transaction.on_commit(lambda: _queue(message.pk))
     logger.info("single %s message %s (%s): %s %s", channel, message.pk, origin_ref, message.status, refusal)
     return message
+
+
+def _judge(message: Message, via, exclusion: str | None, origin_ref: str, now: datetime) -> str:
+    """The sending rule's verdict on a message about to be saved (`exclusion`: the rule's reason
+    for its contact, "" when sendable): a refused message becomes skipped with the reason."""
+    skips_consent = message.kind == MessageKind.TRANSACTIONAL and via.transactional_skips_consent
+    if message.contact_id is None:
+        refusal = "" if skips_consent else NO_CONTACT
+    else:
+        refusal = str(dict(Exclusion.choices).get(exclusion, exclusion)) if exclusion != SENDABLE else ""
+    message.addressed_contact_id = message.contact_id
+    message.origin = origin_ref[:120]
+    if refusal:
+        message.status, message.reason, message.done_at = MessageStatus.SKIPPED, refusal[:255], now
+    return refusal
+
+
+def messages_queue(*, channel: str, messages: list[Message], origin_refs: list[str]) -> list[Message]:
+    """Many single messages made by the channel's adapter (a journey's send step for a batch of
+    contacts), judged by the sending rule in one query per kind, saved, and the pending ones sent
+    by a worker once the caller's transaction commits. Returns them saved, skipped or pending."""
+    via = adapter(channel)
+    now = timezone.now()
+    by_kind: dict[str, list[int]] = {}
+    for message in messages:
+        if message.contact_id is not None:
+            by_kind.setdefault(message.kind, []).append(message.contact_id)
+    exclusions: dict[tuple[str, int], str] = {}
+    for kind, contact_ids in by_kind.items():
+        rows = audience_with_exclusions(Contact.objects.filter(pk__in=contact_ids), kind=kind, channel=channel)
+        for pk, exclusion in rows.values_list("pk", "exclusion"):
+            exclusions[(kind, pk)] = exclusion
+    for message, origin_ref in zip(messages, origin_refs, strict=True):
+        exclusion = None
+        if message.contact_id is not None:
+            exclusion = exclusions.get((message.kind, message.contact_id), "the contact no longer exists")
+        _judge(message, via, exclusion, origin_ref, now)
+    Message.objects.bulk_create(messages)
+    pending = [m.pk for m in messages if m.status == MessageStatus.PENDING]
+    if pending:
+        transaction.on_commit(lambda: _queue_many(pending))
+    return messages
+
+
+def _queue_many(message_ids: list[int]) -> None:
+    from messaging.tasks import send_single_messages
+
+    for at in range(0, len(message_ids), DUE_BATCH):
+        send_single_messages.delay(message_ids[at : at + DUE_BATCH])
 
 
 def _queue(message_id: int) -> None:
@@ -102,17 +145,10 @@ def message_send_single(*, message_id: int) -> str:
     return Message.objects.values_list("status", flat=True).get(pk=message_id)
 
 
-def messages_send_due_single(*, now: datetime | None = None, limit: int = DUE_BATCH) -> int:
-    """Beat: single messages whose send time came, whose retry is due, or whose task was lost."""
-    now = now or timezone.now()
-    due = (
-        Message.objects.filter(campaign__isnull=True, status=MessageStatus.PENDING, claim__isnull=True)
-        .exclude(next_attempt_at__gt=now)
-        .order_by("pk")
-        .values_list("pk", "account_id")[:limit]
-    )
+def messages_send_single_ids(*, message_ids: list[int]) -> int:
+    """Send those of these single messages that are still pending and due, a claim per account."""
     by_account: dict[int, list[int]] = {}
-    for pk, account_id in due:
+    for pk, account_id in Message.objects.filter(pk__in=message_ids).values_list("pk", "account_id"):
         by_account.setdefault(account_id, []).append(pk)
     sent = 0
     for account_id, ids in by_account.items():
@@ -120,3 +156,15 @@ def messages_send_due_single(*, now: datetime | None = None, limit: int = DUE_BA
         if claim is not None:
             sent += messages_send_claimed(claim=claim, account=ProviderAccount.objects.get(pk=account_id))
     return sent
+
+
+def messages_send_due_single(*, now: datetime | None = None, limit: int = DUE_BATCH) -> int:
+    """Beat: single messages whose send time came, whose retry is due, or whose task was lost."""
+    now = now or timezone.now()
+    due = (
+        Message.objects.filter(campaign__isnull=True, status=MessageStatus.PENDING, claim__isnull=True)
+        .exclude(next_attempt_at__gt=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return messages_send_single_ids(message_ids=list(due))

@@ -79,6 +79,14 @@ def send_single_message(message_id: int) -> str:
     return message_send_single(message_id=message_id)
 
 
+@shared_task(name="messaging.tasks.send_single_messages", acks_late=True, ignore_result=True)
+def send_single_messages(message_ids: list[int]) -> int:
+    """Queued single messages made together (a journey step's batch); lost ones: sending_tick."""
+    from messaging.single import messages_send_single_ids
+
+    return messages_send_single_ids(message_ids=message_ids)
+
+
 @shared_task(name="messaging.tasks.poll_delivery_reports")
 def poll_delivery_reports() -> int:
     from messaging.polling import poll_reports

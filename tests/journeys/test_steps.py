@@ -1,0 +1,203 @@
+"""Each kind of step, through the engine and the fakes' own books (product.md Journeys)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from contacts.models import ContactList
+from contacts.services import contact_list_add
+from journeys.engine import enrolments_run_due
+from journeys.models import Enrolment, EnrolmentStep
+from messaging.delivery import messages_apply_reports
+from messaging.models import Message
+from providers.base import DeliveryReport
+from tests.journeys.conftest import FALLBACK, active_journey, contact
+
+pytestmark = pytest.mark.django_db
+
+
+def enter(contacts, capture):
+    with capture(execute=True):
+        contact_list_add(contact_list=ContactList.objects.get(name="Yeni üyeler"), contact_ids=[c.pk for c in contacts])
+
+
+def report(message: Message, status: str, capture) -> None:
+    with capture(execute=True):
+        messages_apply_reports(account_id=message.account_id, reports=[DeliveryReport(status=status, key=message.key)])
+
+
+def later(seconds: int):
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+def test_joining_the_list_sends_the_sms_and_waits_for_its_delivery(
+    accounts, infobip, meta, django_capture_on_commit_callbacks
+):
+    journey = active_journey()
+    ayse = contact("+905320000005", attributes={"name": "Ayşe"})
+    enter([ayse], django_capture_on_commit_callbacks)
+    assert infobip.recipients() == {"905320000005": 1}
+    assert [m["text"] for m in infobip.accepted.values()] == ["Merhaba Ayşe"]
+    enrolment = Enrolment.objects.get(journey=journey, contact=ayse)
+    assert (enrolment.state, enrolment.step) == ("active", "wait")
+    assert enrolment.due_at == enrolment.arrived_at + timedelta(seconds=60)
+    sms = Message.objects.get(channel="sms")
+    assert sms.origin == "journey 'Hoş geldin' step sms"
+    assert enrolment.waiting_for == sms.pk
+
+    report(sms, "delivered", django_capture_on_commit_callbacks)  # the report wakes it: no waiting for the timeout
+    enrolment.refresh_from_db()
+    assert (enrolment.state, enrolment.step) == ("finished", "done")
+    path = list(EnrolmentStep.objects.filter(enrolment=enrolment).values_list("step", "branch"))
+    assert path == [("sms", "next"), ("wait", "delivered"), ("done", "")]
+    assert meta.recipients() == {}  # delivered: no WhatsApp
+
+
+def test_not_delivered_falls_back_to_whatsapp(accounts, infobip, meta, django_capture_on_commit_callbacks):
+    active_journey()
+    mehmet = contact("+905320000001")
+    enter([mehmet], django_capture_on_commit_callbacks)
+    report(Message.objects.get(channel="sms"), "undelivered", django_capture_on_commit_callbacks)
+    assert meta.recipients() == {"905320000001": 1}
+    step = EnrolmentStep.objects.get(step="wait")
+    assert (step.branch, step.reason) == ("not_delivered", "Undelivered")
+    assert Enrolment.objects.get().state == "finished"
+
+
+def test_no_report_within_the_waiting_time_is_not_delivered(
+    accounts, infobip, meta, django_capture_on_commit_callbacks
+):
+    active_journey()
+    enter([contact("+905320000009")], django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert enrolments_run_due() == 0  # not due yet: nothing moves before the minute is up
+    assert meta.recipients() == {}
+    Enrolment.objects.update(due_at=timezone.now(), arrived_at=timezone.now() - timedelta(seconds=61))
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolments_run_due()
+    step = EnrolmentStep.objects.get(step="wait")
+    assert (step.branch, step.reason) == ("not_delivered", "no delivery report within 60 seconds")
+    assert sum(meta.recipients().values()) == 1
+
+
+def test_the_fallback_checks_whatsapp_opt_in(accounts, infobip, meta, django_capture_on_commit_callbacks):
+    active_journey()
+    enter([contact("+905320000001", whatsapp=False)], django_capture_on_commit_callbacks)
+    report(Message.objects.get(channel="sms"), "undelivered", django_capture_on_commit_callbacks)
+    assert meta.recipients() == {}
+    whatsapp = EnrolmentStep.objects.get(step="whatsapp")
+    assert (whatsapp.branch, whatsapp.reason) == ("not_sent", "No WhatsApp opt-in")
+    assert Message.objects.get(channel="whatsapp").status == "skipped"
+
+
+def test_a_contact_the_rule_refuses_takes_the_not_sent_branch(
+    accounts, infobip, meta, django_capture_on_commit_callbacks
+):
+    active_journey()
+    enter([contact("+905320000005", sms=False)], django_capture_on_commit_callbacks)
+    assert infobip.recipients() == {}
+    sms = EnrolmentStep.objects.get(step="sms")
+    assert (sms.branch, sms.reason) == ("not_sent", "Not subscribed to SMS (newsletter)")
+    assert sum(meta.recipients().values()) == 1  # its not-sent branch is the WhatsApp template
+
+
+def test_wait_for_a_duration_and_until_a_time_of_day(accounts, infobip, django_capture_on_commit_callbacks):
+    definition = {
+        "start": "pause",
+        "steps": {
+            "pause": {"type": "wait", "seconds": 3600, "next": "morning"},
+            "morning": {"type": "wait", "until": "09:30", "next": "sms"},
+            "sms": {"type": "send_sms", "text": "Günaydın", "next": ""},
+        },
+    }
+    active_journey(definition)
+    enter([contact("+905320000005")], django_capture_on_commit_callbacks)
+    enrolment = Enrolment.objects.get()
+    assert enrolment.step == "pause" and enrolment.due_at == enrolment.entered_at + timedelta(hours=1)
+    Enrolment.objects.update(due_at=timezone.now(), arrived_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolments_run_due()
+    enrolment.refresh_from_db()
+    local = timezone.localtime(enrolment.due_at, timezone=__import__("zoneinfo").ZoneInfo("Europe/Istanbul"))
+    assert enrolment.step == "morning" and (local.hour, local.minute) == (9, 30)
+    assert timedelta(0) < enrolment.due_at - enrolment.arrived_at <= timedelta(days=1)
+    assert infobip.recipients() == {}
+    Enrolment.objects.update(due_at=timezone.now(), arrived_at=timezone.now() - timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolments_run_due()
+    assert infobip.recipients() == {"905320000005": 1}
+    assert Enrolment.objects.get().state == "finished"
+
+
+def test_a_condition_splits_on_the_audience_builders_conditions(accounts, infobip, django_capture_on_commit_callbacks):
+    definition = {
+        "start": "city",
+        "steps": {
+            "city": {
+                "type": "condition",
+                "conditions": {
+                    "match": "all",
+                    "conditions": [{"type": "attribute", "name": "city", "op": "equals", "value": "İzmir"}],
+                },
+                "yes": "izmir",
+                "no": "",
+            },
+            "izmir": {"type": "send_sms", "text": "İzmir'e özel", "next": ""},
+        },
+    }
+    active_journey(definition)
+    enter(
+        [
+            contact("+905320000005", attributes={"city": "İzmir"}),
+            contact("+905320000006", attributes={"city": "Bursa"}),
+        ],
+        django_capture_on_commit_callbacks,
+    )
+    assert infobip.recipients() == {"905320000005": 1}
+    assert sorted(EnrolmentStep.objects.filter(step="city").values_list("branch", flat=True)) == ["no", "yes"]
+    assert set(Enrolment.objects.values_list("state", flat=True)) == {"finished"}
+
+
+def test_a_ret_between_steps_stops_the_next_send(accounts, infobip, meta, django_capture_on_commit_callbacks):
+    definition = {
+        "start": "first",
+        "steps": {
+            "first": {"type": "send_sms", "text": "Bir", "next": "pause"},
+            "pause": {"type": "wait", "seconds": 60, "next": "second"},
+            "second": {"type": "send_sms", "text": "İki", "next": ""},
+        },
+    }
+    active_journey(definition)
+    ayse = contact("+905320000005")
+    enter([ayse], django_capture_on_commit_callbacks)
+    assert infobip.recipients() == {"905320000005": 1}
+    from consent.services import consent_opt_out_by_reply
+
+    consent_opt_out_by_reply(recipients=["+905320000005"], origin_ref="test")  # an SMS STOP: a RET
+    Enrolment.objects.update(due_at=timezone.now(), arrived_at=timezone.now() - timedelta(seconds=61))
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolments_run_due()
+    assert infobip.recipients() == {"905320000005": 1}  # the second SMS never left
+    second = EnrolmentStep.objects.get(step="second")
+    assert second.branch == "not_sent" and second.reason
+    enrolment = Enrolment.objects.get()
+    assert enrolment.state == "finished"
+
+
+def test_the_whole_path_counts_each_step_once(accounts, infobip, meta, django_capture_on_commit_callbacks):
+    active_journey(FALLBACK)
+    people = [contact(f"+90532000{n:04d}") for n in (5, 1, 9)]
+    enter(people, django_capture_on_commit_callbacks)
+    for message in Message.objects.filter(channel="sms"):
+        status = {"+905320000005": "delivered", "+905320000001": "undelivered"}.get(message.to)
+        if status:
+            report(message, status, django_capture_on_commit_callbacks)
+    Enrolment.objects.filter(state="active").update(due_at=timezone.now(), arrived_at=later(-61))
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolments_run_due()
+    assert meta.recipients() == {"905320000001": 1, "905320000009": 1}
+    assert EnrolmentStep.objects.filter(step="sms").count() == 3
+    assert sorted(EnrolmentStep.objects.filter(step="wait").values_list("branch", flat=True)) == [
+        "delivered", "not_delivered", "not_delivered",
+    ]  # fmt: skip
