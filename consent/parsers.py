@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext_lazy
+
 from contacts.parsers import Rejection, parse_email, parse_msisdn, split_fields
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
@@ -163,8 +165,11 @@ def _iys_email(value: str) -> str | Rejection:
     return email
 
 
+PHONE = gettext_lazy("phone")  # the recipient in a reason (contacts.parsers words reasons in the active language)
+
+
 def parse_sms_iys_line(text: str, *, now: datetime) -> IysLine | Rejection:
-    return _parse(text, now=now, recipient_parser=lambda v: parse_msisdn(v, what="phone", allow_plus=False))
+    return _parse(text, now=now, recipient_parser=lambda v: parse_msisdn(v, what=PHONE, allow_plus=False))
 
 
 def parse_email_iys_line(text: str, *, now: datetime) -> IysLine | Rejection:

@@ -1,5 +1,13 @@
 """Pure line parsers for File Transfers: text in, a record or a Rejection out. No ORM, no I/O
-(CONVENTIONS: parsers are pure), so they are property-tested with hypothesis."""
+(CONVENTIONS: parsers are pure), so they are property-tested with hypothesis.
+
+A Rejection's reason is a sentence in the language active when the line is parsed (gettext with
+named placeholders). A File Transfer is parsed by the `imports` worker, which has no request:
+contacts.tasks parses in settings.LANGUAGE_CODE (Turkish, the panel's default), so the stored
+bad-line reasons are Turkish in the panel and in the downloaded report alike. The contact import
+parses in the request, in the user's language; the API runs under translation.override("en"), so
+its reasons stay English. A reason is stored as text, not as a code to translate when shown: the
+report is the CSV of what the panel shows, and a transfer's reasons stay in one language."""
 
 from __future__ import annotations
 
@@ -10,6 +18,8 @@ from dataclasses import dataclass
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 MAX_LINE_CHARS = 4000
 MAX_EMAIL_CHARS = 254
@@ -113,24 +123,29 @@ def parse_msisdn(value: str, *, what: str, allow_plus: bool) -> str | Rejection:
     """An international number written as digits with its country code ('905331234562';
     with `allow_plus`, '+905331234562' too). Returns E.164 or a Rejection."""
     if not value:
-        return Rejection(f"the {what} is missing")
+        return Rejection(_("the %(what)s is missing") % {"what": what})
     digits = value[1:] if allow_plus and value.startswith("+") else value
+    named = {"what": what, "value": value}
     if not _DIGITS.fullmatch(digits) or not digits.isascii():
         if value.startswith("+"):
-            return Rejection(f"the {what} '{value}' must be digits only, without '+'")
+            return Rejection(_("the %(what)s '%(value)s' must be digits only, without '+'") % named)
         return Rejection(
-            f"the {what} '{value}' must be digits only (no spaces, dashes or letters), starting with the country code"
+            _(
+                "the %(what)s '%(value)s' must be digits only (no spaces, dashes or letters), starting with the "
+                "country code"
+            )
+            % named
         )
     if digits.startswith("0"):
-        return Rejection(f"the {what} '{value}' must start with the country code (90 for Turkey), not 0")
+        return Rejection(_("the %(what)s '%(value)s' must start with the country code (90 for Turkey), not 0") % named)
     if len(digits) == 12 and digits.startswith("90") and _TR_MOBILE.fullmatch(digits, 2):
         return "+" + digits
     try:
         number = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:
-        return Rejection(f"the {what} '{value}' is not a valid international number")
+        return Rejection(_("the %(what)s '%(value)s' is not a valid international number") % named)
     if not phonenumbers.is_valid_number(number):
-        return Rejection(f"the {what} '{value}' is not a valid international number")
+        return Rejection(_("the %(what)s '%(value)s' is not a valid international number") % named)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -140,23 +155,26 @@ _email_validator = EmailValidator()
 def parse_email(value: str) -> str | Rejection:
     """A valid address, lower-cased (İYS compares addresses case-insensitively in practice)."""
     if not value:
-        return Rejection("the email address is missing")
+        return Rejection(_("the email address is missing"))
     if len(value) > MAX_EMAIL_CHARS:  # the validator allows 320, a contact's column holds 254 (RFC 5321)
-        return Rejection(f"the email address is longer than {MAX_EMAIL_CHARS} characters")
+        return Rejection(_("the email address is longer than %(max)d characters") % {"max": MAX_EMAIL_CHARS})
     try:
         _email_validator(value)
     except ValidationError:
-        return Rejection(f"'{value}' is not a valid email address")
+        return Rejection(_("'%(value)s' is not a valid email address") % {"value": value})
     return value.lower()
 
 
 def _too_long(text: str) -> Rejection | None:
     if len(text) > MAX_LINE_CHARS:
-        return Rejection(f"the line is longer than {MAX_LINE_CHARS} characters")
+        return Rejection(_("the line is longer than %(max)d characters") % {"max": MAX_LINE_CHARS})
     return None
 
 
 # --- User upload: `token, externalId` ------------------------------------------------------
+TOKEN = gettext_lazy("token (phone number)")  # the column's name in a reason (lazy: read only for a rejection)
+
+
 def is_user_header(text: str) -> bool:
     fields = [f.lower() for f in split_fields(text, ",")]
     return bool(fields) and fields[0] in ("token", "hwid", "phone", "msisdn")
@@ -167,13 +185,15 @@ def parse_user_line(text: str) -> UserLine | Rejection:
         return rejection
     fields = split_fields(text, ",")
     if len(fields) > 2:
-        return Rejection(f"expected 2 fields (token, externalId) separated by ',', found {len(fields)}")
-    phone = parse_msisdn(fields[0], what="token (phone number)", allow_plus=True)
+        return Rejection(
+            _("expected 2 fields (token, externalId) separated by ',', found %(found)d") % {"found": len(fields)}
+        )
+    phone = parse_msisdn(fields[0], what=TOKEN, allow_plus=True)
     if isinstance(phone, Rejection):
         return phone
     external_id = fields[1] if len(fields) == 2 and fields[1] else None
     if external_id and len(external_id) > 191:
-        return Rejection("the externalId is longer than 191 characters")
+        return Rejection(_("the externalId is longer than 191 characters"))
     return UserLine(phone=phone, external_id=external_id)
 
 
@@ -194,14 +214,17 @@ def parse_whatsapp_header(text: str) -> WhatsAppHeader | Rejection:
     unknown = [n for n in names if n not in WHATSAPP_COLUMNS]
     if unknown:
         return Rejection(
-            f"the header has unknown column(s) {', '.join(unknown)}; expected exid, email, msisdn, wpNumber, permission"
+            _("the header has unknown column(s) %(unknown)s; expected exid, email, msisdn, wpNumber, permission")
+            % {"unknown": ", ".join(unknown)}
         )
     missing = [n for n in WHATSAPP_REQUIRED if n not in names]
     if missing:
         label = {"wpnumber": "wpNumber", "permission": "permission"}
-        return Rejection(f"the header lacks the required column(s) {', '.join(label[m] for m in missing)}")
+        return Rejection(
+            _("the header lacks the required column(s) %(missing)s") % {"missing": ", ".join(label[m] for m in missing)}
+        )
     if len(set(names)) != len(names):
-        return Rejection("the header names a column twice")
+        return Rejection(_("the header names a column twice"))
     return WhatsAppHeader(sep=sep, columns={n: i for i, n in enumerate(names)})
 
 
@@ -210,7 +233,10 @@ def parse_whatsapp_line(text: str, header: WhatsAppHeader) -> WhatsAppLine | Rej
         return rejection
     fields = split_fields(text, header.sep)
     if len(fields) != len(header.columns):
-        return Rejection(f"expected {len(header.columns)} fields separated by '{header.sep}', found {len(fields)}")
+        return Rejection(
+            _("expected %(expected)d fields separated by '%(sep)s', found %(found)d")
+            % {"expected": len(header.columns), "sep": header.sep, "found": len(fields)}
+        )
 
     def get(name):
         index = header.columns.get(name)
@@ -219,8 +245,8 @@ def parse_whatsapp_line(text: str, header: WhatsAppHeader) -> WhatsAppLine | Rej
     permission = get("permission")
     if permission not in ("1", "2"):
         if not permission:
-            return Rejection("the permission is missing (1 = opt-in, 2 = opt-out)")
-        return Rejection(f"the permission '{permission}' is not 1 (opt-in) or 2 (opt-out)")
+            return Rejection(_("the permission is missing (1 = opt-in, 2 = opt-out)"))
+        return Rejection(_("the permission '%(value)s' is not 1 (opt-in) or 2 (opt-out)") % {"value": permission})
     wp_number = parse_msisdn(get("wpnumber"), what="wpNumber", allow_plus=True)
     if isinstance(wp_number, Rejection):
         return wp_number
@@ -236,5 +262,5 @@ def parse_whatsapp_line(text: str, header: WhatsAppHeader) -> WhatsAppLine | Rej
             return msisdn
     exid = get("exid") or None
     if exid and len(exid) > 191:
-        return Rejection("the exid is longer than 191 characters")
+        return Rejection(_("the exid is longer than 191 characters"))
     return WhatsAppLine(wp_number=wp_number, opt_in=permission == "1", external_id=exid, email=email, msisdn=msisdn)

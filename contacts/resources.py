@@ -2,7 +2,8 @@
 Files may have any columns: the known ones map to contact fields, the rest become profile
 attributes. Phones are read as the test-SMS form reads them (national spellings too, contacts.phones),
 emails by the File Transfers' parser. Consent and
-subscription are not importable here: they change only through the consent ledger."""
+subscription are not importable here: they change only through the consent ledger. A bad row's
+reason is shown in the request that parses the file, so it is in the user's language."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from diff_match_patch import diff_match_patch
 from django.utils.encoding import force_str
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 
 from contacts.cells import safe_cell, unquoted
@@ -42,8 +45,11 @@ class PhoneWidget(widgets.CharWidget):
         parsed = to_e164(text)
         if parsed is None:
             raise ValueError(
-                f"the phone number '{text[:40]}' is not a valid phone number (write it as 0532 123 45 67 or "
-                "+90 532 123 45 67)"
+                _(
+                    "the phone number '%(value)s' is not a valid phone number (write it as 0532 123 45 67 or "
+                    "+90 532 123 45 67)"
+                )
+                % {"value": text[:40]}
             )
         return parsed
 
@@ -68,7 +74,7 @@ class AttributesField(fields.Field):
             instance.attributes = {**(instance.attributes or {}), **extra}
 
 
-NUL_CELL = "the cell contains a NUL character (byte 0), which cannot be stored: remove it"
+NUL_CELL = gettext_lazy("the cell contains a NUL character (byte 0), which cannot be stored: remove it")
 
 
 def _has_nul(value) -> bool:

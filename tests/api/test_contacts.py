@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from contacts.models import Contact
 
@@ -43,6 +44,14 @@ def test_a_bad_phone_is_a_problem_naming_the_field(api):
     assert body["errors"] == {"phone": ["'12' is not a valid phone number"]}
     assert "phone" in body["detail"]
     assert not Contact.objects.filter(external_id="u-3").exists()
+
+
+def test_a_bad_email_is_answered_in_english_whatever_the_panels_language(api):
+    with translation.override("tr"):  # the parser words its reason in the active language: the API's is English
+        item = {"external_id": "u-4", "email": "not-an-email"}
+        response = api.post("/api/v1/contacts/", item, format="json", HTTP_ACCEPT_LANGUAGE="tr")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"email": ["'not-an-email' is not a valid email address"]}
 
 
 def test_a_batch_applies_every_good_item_and_reports_each_bad_one(api):

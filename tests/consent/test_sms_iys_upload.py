@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from consent.models import Consent, ConsentChange
 from contacts.models import Contact, FileTransferStatus, SmsSubscription
@@ -11,7 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_sms_iys_upload_accepts_good_lines_and_rejects_each_defect_with_a_reason():
-    transfer = import_data_file("sms-iys", "sms_iys_mixed.txt")
+    with translation.override("en"):  # the reasons are written in the active language
+        transfer = import_data_file("sms-iys", "sms_iys_mixed.txt")
     assert transfer.status == FileTransferStatus.DONE
     assert transfer.read_count == 20  # 21 lines, one blank
     assert (transfer.created_count, transfer.updated_count, transfer.unchanged_count) == (5, 0, 0)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from consent.iys.sync import iys_pull
 from consent.models import ChangeOrigin, Consent, ConsentChange, IysSubmission
@@ -68,7 +68,8 @@ def change(status, when, number=NUMBER, **kw):
 def test_the_import_writes_each_change_to_the_ledger_once_and_the_contact_follows_it(tmp_path):
     sync_mode()  # even in Sync mode nothing of it goes to İYS
     existing = ContactFactory(external_id="user456", email="keep@example.com", phone="+905330000000")
-    transfer = import_data_file("whatsapp", "whatsapp.csv")
+    with translation.override("en"):  # the reasons are written in the active language
+        transfer = import_data_file("whatsapp", "whatsapp.csv")
     assert (transfer.created_count, transfer.updated_count, transfer.rejected_count) == (2, 1, 5)
     consents = {c.recipient: c for c in Consent.objects.filter(type="WHATSAPP")}
     assert {n: c.status for n, c in consents.items()} == {

@@ -1,6 +1,7 @@
 """product.md File transfers 1, 3 and 4."""
 
 import pytest
+from django.utils import translation
 
 from consent.models import Consent
 from contacts.models import Contact, ContactList, FileTransferStatus, WhatsAppConsent
@@ -8,6 +9,14 @@ from tests.contacts.factories import ContactFactory
 from tests.contacts.helpers import import_data_file, rejections
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The reasons are matched in English (they are written in the active language: see
+    test_import_reasons_language for Turkish)."""
+    with translation.override("en"):
+        yield
 
 
 def test_user_upload_creates_contacts_and_the_named_list():
