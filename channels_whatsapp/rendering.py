@@ -10,12 +10,18 @@ A media header (image, video, document) has one "variable", its link: {"header":
 `value` is a literal (a single send's --var 1=VALUE); `default` is used when the contact has no
 value. A campaign's bindings override the template's, variable by variable. The request then
 carries exactly the parameters the approved template expects: as many as its text has variables,
-in order, none empty (Meta refuses an empty one, and a missing one is error 132000)."""
+in order, none empty (Meta refuses an empty one, and a missing one is error 132000).
+
+A variable is named in words ("the body's {{2}}") in the active language: the panel's problems and
+preview notes are in the user's; a message's failure reason is stored in English like every send
+reason (channel.py fills under translation.override("en")), and the API answers in English."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
 
 from providers.whatsapp.templates import PLACEHOLDER, STOP_PROMO_PAYLOAD, send_components
 
@@ -95,9 +101,12 @@ def binding_problems(components: Sequence[Mapping], bindings: Mapping) -> list[s
             ):
                 continue
             if part == "header" and media_header:  # its one "variable" is the media's link
-                problems.append("the header is a picture, video or document: give the link of the one to send")
+                problems.append(_("the header is a picture, video or document: give the link of the one to send"))
             else:
-                problems.append(f"{_where(part)} {{{{{name}}}}} is bound to nothing: choose a field or give a default")
+                problems.append(
+                    _("%(variable)s is bound to nothing: choose a field or give a default")
+                    % {"variable": _variable(part, name)}
+                )
     return problems
 
 
@@ -115,7 +124,7 @@ def fill(components: Sequence[Mapping], bindings: Mapping, values: Mapping[str, 
             value = _value(entry, values)
             if not value:
                 source = entry.get("source") if isinstance(entry, Mapping) else None
-                filled.missing.append(f"{_where(part)} {{{{{name}}}}}" + (f" ({source})" if source else ""))
+                filled.missing.append(_variable(part, name) + (f" ({source})" if source else ""))
             resolved[part].append(value)
     header = None
     if parts.get("header") in MEDIA:
@@ -149,7 +158,7 @@ def required_sources(components: Sequence[Mapping], bindings: Mapping) -> list[t
                 continue
             if str(entry.get("value") or "").strip() or str(entry.get("default") or "").strip():
                 continue
-            required.append((f"{_where(part)} {{{{{name}}}}}", str(entry["source"])))
+            required.append((_variable(part, name), str(entry["source"])))
     return required
 
 
@@ -164,7 +173,13 @@ def _value(entry, values: Mapping[str, object]) -> str:
     return text or str(entry.get("default") or "").strip()
 
 
-def _where(part: str) -> str:
+def _variable(part: str, name: str) -> str:
+    """A variable in words: "the body's {{2}}", "the link of button 1 {{1}}" (whole phrases, for
+    word order: Turkish puts the part first and inflects it)."""
     if part.startswith("button:"):
-        return f"the link of button {int(part.split(':')[1]) + 1}"
-    return {"header": "the header's", "body": "the body's"}.get(part, part)
+        return _("the link of button %(n)d {{%(name)s}}") % {"n": int(part.split(":")[1]) + 1, "name": name}
+    if part == "header":
+        return _("the header's {{%(name)s}}") % {"name": name}
+    if part == "body":
+        return _("the body's {{%(name)s}}") % {"name": name}
+    return f"{part} {{{{{name}}}}}"

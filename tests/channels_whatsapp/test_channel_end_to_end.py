@@ -5,6 +5,7 @@ exclusions, a STOP, the 24-hour window, and what is refused before anything is s
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from channels_whatsapp.models import ServiceWindow, TemplateStatus, WhatsAppTemplate
 from channels_whatsapp.services import template_save_draft, template_submit, templates_sync
@@ -157,6 +158,23 @@ def test_a_campaign_goes_only_to_opted_in_numbers_and_a_stop_opts_out(meta, acco
     assert ServiceWindow.objects.filter(number="+905321110000").exists()  # any message opens the window
 
 
+def test_a_message_without_a_value_fails_with_its_reason_in_english_under_turkish(meta, account):
+    """A send reason is stored in one language (English, as the API gives it); the preview, in the
+    user's language, names the variable in Turkish."""
+    bindings = {**ORDER_BINDINGS, "body": {**ORDER_BINDINGS["body"], "1": {"source": "name", "default": ""}}}
+    template = _approved(meta, account, bindings=bindings)
+    people = ContactList.objects.create(name="L")
+    people.contacts.add(Contact.objects.create(whatsapp_number="+905321110001", whatsapp_consent="opt_in"))
+    campaign = campaign_create(name="Adsız", channel="whatsapp", account=account, template=template,
+                               audience="list", contact_list=people)  # fmt: skip
+    with translation.override("tr"):
+        assert "mesaj metnindeki {{1}} (name)" in " ".join(campaign_preview(campaign).notes)
+        campaign_start(campaign_id=campaign.pk)
+    message = Message.objects.get()
+    assert message.status == "failed" and not meta.accepted
+    assert message.reason == "no value and no default for the body's {{1}} (name)"
+
+
 def test_free_text_goes_only_inside_the_window(meta, account):
     Contact.objects.create(whatsapp_number="+905321110003", whatsapp_consent="opt_in")
     outside = whatsapp_send(to="+905321110003", account=account, text="Merhaba")
@@ -175,7 +193,7 @@ def test_sync_brings_templates_made_at_meta_and_the_command_says_what_is_missing
     call_command("whatsapp_templates_sync", "--account", "WA")
     assert "WA: 0 new" in capsys.readouterr().out
     people = ContactList.objects.create(name="L")
-    with pytest.raises(CommandError, match="bound to nothing"):  # a template made at Meta has no bindings yet
+    with translation.override("en"), pytest.raises(CommandError, match="bound to nothing"):  # no bindings yet
         call_command("send_campaign", "--channel", "whatsapp", "--list", "L", "--template", "made_at_meta",
                      "--language", "en", "--account", "WA", "--dry-run")  # fmt: skip
     call_command("send_campaign", "--channel", "whatsapp", "--list", "L", "--template", "made_at_meta",
