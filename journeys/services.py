@@ -105,7 +105,7 @@ def _entry_problems(journey: Journey) -> list[str]:
 def journey_activate(*, journey: Journey, acting_user=None) -> Journey:
     """Draft or paused → active, once the graph and what it sends through are checked. A one-off
     audience enters as soon as it commits (journeys.tasks)."""
-    journey = Journey.objects.select_for_update().select_related("version").get(pk=journey.pk)
+    journey = Journey.objects.select_for_update(of=("self",)).select_related("version").get(pk=journey.pk)
     if journey.status not in (JourneyStatus.DRAFT, JourneyStatus.PAUSED):
         raise JourneyError(f"a journey that is {journey.get_status_display().lower()} cannot be activated")
     if problems := activation_problems(journey):
