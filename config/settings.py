@@ -370,6 +370,7 @@ CONTACT_TIMELINE_SOURCES = [
     "contacts.timeline.panel_entries",
     "consent.timeline.consent_entries",
     "messaging.timeline.message_entries",
+    "journeys.timeline.journey_entries",
 ]
 
 # An İYS batch claimed by a worker that has not finished sending it for this long is sent again

@@ -47,6 +47,11 @@ def journey_save_steps(*, journey: Journey, definition: dict, acting_user=None) 
     current = journey.version
     if current is not None and current.definition == definition:
         return current
+    if current is not None and journey.status == JourneyStatus.DRAFT:  # nobody can have entered: edited in place
+        JourneyVersion.objects.filter(pk=current.pk).update(definition=definition)
+        current.definition = definition
+        Journey.objects.filter(pk=journey.pk).update(updated_at=timezone.now())
+        return current
     number = (journey.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = JourneyVersion.objects.create(
         journey=journey, number=number, definition=definition, created_by=acting_user
@@ -63,7 +68,7 @@ def activation_problems(journey: Journey) -> list[str]:
         return ["the journey has no steps"]
     definition = journey.version.definition
     problems = definition_problems(definition)
-    problems += _entry_problems(journey)
+    problems += entry_problems(journey)
     if problems:
         return problems
     for sid, step in steps_of(definition).items():
@@ -89,7 +94,7 @@ def activation_problems(journey: Journey) -> list[str]:
     return problems
 
 
-def _entry_problems(journey: Journey) -> list[str]:
+def entry_problems(journey: Journey) -> list[str]:
     if journey.entry == Entry.LIST and journey.entry_list_id is None:
         return ["choose the list whose new members enter"]
     if journey.entry == Entry.EVENT and not journey.entry_event:

@@ -79,7 +79,8 @@ def _send(step: Step, rows: list, *, journey_name: str, now: datetime) -> dict[i
         try:
             message = via.single_message(
                 account=account,
-                kind=config.get("kind") or MessageKind.NEWSLETTER,
+                # WhatsApp: the template's category gives the kind
+                kind=config.get("kind") or (MessageKind.NEWSLETTER if channel == Channel.SMS else ""),
                 to="",
                 contact=contact,
                 text=config.get("text") or "",

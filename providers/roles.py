@@ -11,7 +11,7 @@ MARKETER = "Marketer"
 ADMIN = "Admin"
 
 # Apps whose every model a marketer works with, except the models listed as credentials.
-MARKETER_APPS = ("contacts", "consent", "messaging", "channels_sms", "channels_whatsapp")
+MARKETER_APPS = ("contacts", "consent", "messaging", "channels_sms", "channels_whatsapp", "journeys")
 # Models (app_label.model) that hold or reveal credentials: admins only.
 CREDENTIAL_MODELS = {"providers.provideraccount"}
 # Models a marketer may read but not change.
