@@ -31,7 +31,7 @@ NAVIGATION = [
     (_("Consent"), [("consent", "*")]),
     (_("Channels: SMS"), [("channels_sms", "*")]),
     (_("Channels: WhatsApp"), [("channels_whatsapp", "*")]),
-    (_("Journeys"), [("journeys", "*")]),
+    (_("Journeys"), [("journeys", "*"), ("messaging", "sendingpolicy")]),
     (_("Connectors"), [("providers", "*")]),
     (_("API and webhooks"), [("api", "*"), ("webhooks", "*")]),
     (_("Reports"), [("messaging", "message"), ("reports", "*")]),

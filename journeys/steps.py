@@ -134,7 +134,13 @@ def _wait_delivery(step: Step, rows: list, *, done: dict, now: datetime) -> dict
             EnrolmentStep.objects.filter(enrolment_id__in=unknown, step=of).values_list("enrolment_id", "message_id")
         )
         message_of.update({pk: found.get(pk) for pk in unknown})
-    statuses = dict(Message.objects.filter(pk__in=[m for m in message_of.values() if m]).values_list("pk", "status"))
+    statuses, deferred = {}, {}
+    for pk, status, next_attempt_at in Message.objects.filter(pk__in=[m for m in message_of.values() if m]).values_list(
+        "pk", "status", "next_attempt_at"
+    ):
+        statuses[pk] = status
+        if status == MessageStatus.PENDING and next_attempt_at:
+            deferred[pk] = next_attempt_at  # quiet hours, or a retry: the waiting time starts when it goes
     deadline_seconds = step.config["seconds"]
     outcomes = {}
     for r in rows:
@@ -147,13 +153,14 @@ def _wait_delivery(step: Step, rows: list, *, done: dict, now: datetime) -> dict
         elif status in NOT_DELIVERED:
             label = MessageStatus(status).label
             outcomes[r.id] = Outcome("not_delivered", message_id, str(label)[:255])
-        elif now >= r.arrived_at + timedelta(seconds=deadline_seconds):
-            outcomes[r.id] = Outcome(
-                "not_delivered", message_id, f"no delivery report within {deadline_seconds} seconds"
-            )
         else:
-            until = r.arrived_at + timedelta(seconds=deadline_seconds)
-            outcomes[r.id] = Outcome(wait_until=until, waiting_for=message_id)
+            since = max(r.arrived_at, deferred.get(message_id, r.arrived_at))
+            until = since + timedelta(seconds=deadline_seconds)
+            if now >= until:
+                reason = f"no delivery report within {deadline_seconds} seconds"
+                outcomes[r.id] = Outcome("not_delivered", message_id, reason)
+            else:
+                outcomes[r.id] = Outcome(wait_until=until, waiting_for=message_id)
     return outcomes
 
 

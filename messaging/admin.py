@@ -359,4 +359,4 @@ class ContactMessagesInline(admin.TabularInline):
         return False
 
 
-from messaging import admin_segments  # noqa: E402,F401  (registers Targeting → Segments)
+from messaging import admin_policy, admin_segments  # noqa: E402,F401  (register Sending policy, Segments)

@@ -58,6 +58,7 @@ FIELDS = [
     "sent_at",
     "done_at",
     "read_at",
+    "policy_bypass",
     "updated_at",
 ]
 

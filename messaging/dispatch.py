@@ -21,9 +21,11 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from consent.models import MessageKind
 from messaging.channels import adapter
 from messaging.delivery import messages_update, stale_claims
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
+from messaging.policy import current_policy
 from messaging.sending import messages_send_claimed
 from providers.base import MessagingConnector
 from providers.models import ProviderAccount
@@ -48,6 +50,9 @@ def campaign_dispatch(*, campaign_id: int, budget_seconds: float | None = None) 
         campaign = Campaign.objects.select_related("account").get(pk=campaign_id)
         if campaign.status != CampaignStatus.SENDING:
             return DispatchOutcome(sent=total, done=True)
+        if campaign.kind == MessageKind.NEWSLETTER and (end := current_policy().quiet_end(timezone.now())):
+            # quiet hours: nothing is claimed until they end (looked at again within five minutes)
+            return DispatchOutcome(sent=total, wait=min(300.0, max(1.0, (end - timezone.now()).total_seconds())))
         _free_stale_claims_now_and_then(campaign_id)
         connector = connector or campaign.account.connector_instance()
         claim = messages_claim(campaign_id=campaign_id, limit=_batch_size(connector))

@@ -100,6 +100,31 @@ class Template(models.Model):
         return f"{self.name} ({self.language})" if self.language else self.name
 
 
+class SendingPolicy(models.Model):
+    """One row: the frequency cap and quiet hours for newsletters of every campaign and journey
+    (product.md Journeys; messaging.policy applies it when each message is sent). Transactional
+    messages bypass both, and a message that did says so (Message.policy_bypass)."""
+
+    newsletters_per_day = models.PositiveSmallIntegerField(
+        _("newsletters per contact per day"), null=True, blank=True, help_text=_("In any 24 hours. Empty: no cap.")
+    )
+    newsletters_per_week = models.PositiveSmallIntegerField(
+        _("newsletters per contact per week"), null=True, blank=True, help_text=_("In any 7 days. Empty: no cap.")
+    )
+    quiet_from = models.TimeField(
+        _("quiet hours from"), null=True, blank=True, help_text=_("Europe/Istanbul, e.g. 21:00. Empty: none.")
+    )
+    quiet_until = models.TimeField(_("quiet hours until"), null=True, blank=True, help_text=_("E.g. 09:00."))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sending policy")
+        verbose_name_plural = _("sending policy")
+
+    def __str__(self) -> str:
+        return str(_("Frequency cap and quiet hours"))
+
+
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SCHEDULED = "scheduled", _("Scheduled")
@@ -307,6 +332,10 @@ class Message(models.Model):
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)  # WhatsApp: the recipient opened it
     # who made a message outside a campaign: "API key 'crm' (Ab12Cd34)", a journey, a user's command
     origin = models.CharField(_("made by"), max_length=120, blank=True, default="", db_default="")
+    # a transactional message sent in quiet hours or over the frequency cap (messaging.policy)
+    policy_bypass = models.CharField(
+        _("sending policy bypassed"), max_length=120, blank=True, default="", db_default=""
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

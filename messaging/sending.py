@@ -19,6 +19,7 @@ from contacts.models import Contact
 from messaging.channels import adapter
 from messaging.delivery import messages_update
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus, message_key
+from messaging.policy import Judge
 from messaging.rendering import contact_values
 from providers import ratelimit
 from providers.base import MessagingConnector, OutboundMessage, SendError, SendResult
@@ -69,6 +70,7 @@ def messages_send_claimed(
             contacts[values.pop("pk")] = values
     labels = dict(Exclusion.choices)
     outbound: list[OutboundMessage] = []
+    judge = Judge(rows, now=now)  # the frequency cap and quiet hours (messaging.policy)
     for row in rows:
         contact = contacts.get(row["contact_id"]) if row["contact_id"] else None
         if (row["addressed_contact_id"] or row["contact_id"]) and contact is None:
@@ -85,6 +87,12 @@ def messages_send_claimed(
                 MessageStatus.SKIPPED, str(labels.get(contact["exclusion"], contact["exclusion"]))
             )
             continue
+        if (until := judge.defer_until(row)) is not None:  # a newsletter in quiet hours: at their end
+            updates[row["pk"]] = {"claim": None, "claimed_at": None, "next_attempt_at": until}
+            continue
+        if refusal := judge.refusal(row):
+            updates[row["pk"]] = _release(MessageStatus.SKIPPED, refusal)
+            continue
         values = contact_values(**_values(contact)) if contact else contact_values()
         to = contact[via.address_field] if contact else row["to"]
         composed = via.compose(
@@ -94,6 +102,9 @@ def messages_send_claimed(
             updates[row["pk"]] = _release(MessageStatus.FAILED, composed)
             continue
         updates[row["pk"]] = {"to": to, **composed.changes}
+        if bypass := judge.bypass(row):
+            updates[row["pk"]]["policy_bypass"] = bypass
+        judge.counted(row)
         outbound.append(composed.outbound)
     if outbound:
         ratelimit.wait_for(f"account:{account.pk}", count=len(outbound), rate=connector.rate_limit)

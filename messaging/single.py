@@ -18,6 +18,7 @@ from contacts.models import Contact
 from messaging.channels import adapter
 from messaging.dispatch import messages_claim
 from messaging.models import Message, MessageStatus
+from messaging.policy import Judge
 from messaging.selectors import NoAccount, channel_account
 from messaging.sending import NO_CONTACT, messages_send_claimed
 from providers.models import ProviderAccount
@@ -72,6 +73,7 @@ def message_submit(
     refusal = _judge(message, via, exclusion, origin_ref, now)
     if not refusal and send_at is not None and send_at > now:
         message.next_attempt_at = send_at
+    _apply_policy([message], now)
     with transaction.atomic():
         message.save()
         if message.status == MessageStatus.PENDING and message.next_attempt_at is None:
@@ -95,6 +97,27 @@ def _judge(message: Message, via, exclusion: str | None, origin_ref: str, now: d
     return refusal
 
 
+def _apply_policy(messages: list[Message], now: datetime) -> None:
+    """The frequency cap and quiet hours (messaging.policy), judged when a message is made too, so
+    the API and a journey's step hear at once: over the cap, skipped with the reason; in quiet
+    hours, a newsletter waits for their end. The send judges again (the cap may fill meanwhile)."""
+    rows = [{"kind": m.kind, "contact_id": m.contact_id} for m in messages if m.status == MessageStatus.PENDING]
+    if not rows:
+        return
+    judge = Judge(rows, now=now)
+    for message in messages:
+        if message.status != MessageStatus.PENDING:
+            continue
+        row = {"kind": message.kind, "contact_id": message.contact_id}
+        if refusal := judge.refusal(row):
+            message.status, message.reason, message.done_at = MessageStatus.SKIPPED, refusal[:255], now
+            continue
+        until = judge.defer_until(row)
+        if until is not None and (message.next_attempt_at is None or message.next_attempt_at < until):
+            message.next_attempt_at = until
+        judge.counted(row)
+
+
 def messages_queue(*, channel: str, messages: list[Message], origin_refs: list[str]) -> list[Message]:
     """Many single messages made by the channel's adapter (a journey's send step for a batch of
     contacts), judged by the sending rule in one query per kind, saved, and the pending ones sent
@@ -115,8 +138,9 @@ def messages_queue(*, channel: str, messages: list[Message], origin_refs: list[s
         if message.contact_id is not None:
             exclusion = exclusions.get((message.kind, message.contact_id), "the contact no longer exists")
         _judge(message, via, exclusion, origin_ref, now)
+    _apply_policy(messages, now)
     Message.objects.bulk_create(messages)
-    pending = [m.pk for m in messages if m.status == MessageStatus.PENDING]
+    pending = [m.pk for m in messages if m.status == MessageStatus.PENDING and m.next_attempt_at is None]
     if pending:
         transaction.on_commit(lambda: _queue_many(pending))
     return messages
