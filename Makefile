@@ -29,6 +29,7 @@ run: migrate
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_sms_demo
+	$(BIN)/python manage.py seed_journey_demo
 	$(BIN)/python manage.py ensure_admin
 	@echo "Serving http://$(HOST):$(PORT)/admin/  (health: http://$(HOST):$(PORT)/healthz)"
 	$(BIN)/python manage.py serve $(HOST):$(PORT)

@@ -261,3 +261,12 @@ def test_a_journey_goes_to_a_file_and_back(accounts, tmp_path, capsys):
         journey_import(text="{oops")
     with pytest.raises(JourneyError, match="no list named"):
         journey_import(text=text.replace("Yeni üyeler", "Yok böyle"))
+
+
+def test_the_demo_journey_is_made_once_and_can_be_activated(capsys):
+    call_command("seed_sms_demo")
+    call_command("seed_journey_demo")
+    call_command("seed_journey_demo")
+    journey = Journey.objects.get(name="Demo: welcome")
+    assert Journey.objects.count() == 1 and journey.status == "draft"
+    assert activation_problems(journey) == []
