@@ -94,6 +94,9 @@ class FakeInfobip(FakeServer):
         self.requests: list[dict] = []  # {"path", "headers", "body"}
         self.record_requests = True
         self.post_reports = True  # benchmarks switch delivery reports off (no web server to take them)
+        # True: a report's sentAt is when the message was accepted and its doneAt that plus
+        # report_delay (bench/journeys.py measures from them); False: fixed example times
+        self.real_times = False
         self.pull_reports: list[dict] = []
         self.dlr_posted = 0
         self.dlr_failures = 0
@@ -168,8 +171,8 @@ class FakeInfobip(FakeServer):
             "messageId": message_id,
             "to": to,
             "sender": item.get("sender"),
-            "sentAt": "2026-11-23T10:00:00.000+0000",
-            "doneAt": "2026-11-23T10:00:07.000+0000",
+            "sentAt": _stamp(time.time()) if self.real_times else "2026-11-23T10:00:00.000+0000",
+            "doneAt": _stamp(time.time() + self.report_delay) if self.real_times else "2026-11-23T10:00:07.000+0000",
             "messageCount": 1,
             "price": {"pricePerMessage": 0.01, "currency": "EUR"},
             "status": status,
@@ -279,6 +282,11 @@ class FakeInfobip(FakeServer):
                         fake.in_flight -= 1
 
         return Handler
+
+
+def _stamp(at: float) -> str:
+    """Infobip's time format, UTC: 2026-11-23T10:00:07.123+0000."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at % 1 * 1000):03d}+0000"
 
 
 def _error(code: str, description: str) -> dict:
