@@ -13,6 +13,7 @@ from messaging.rendering import CONTACT_FIELDS, VARIABLE, contact_values, render
 from messaging.services import message_send_now
 from providers.base import Channel, MessagingConnector
 from providers.models import ProviderAccount
+from providers.registry import connector_class
 from providers.sms import sender_problem
 
 
@@ -30,7 +31,9 @@ def sms_message(
     """One SMS, not yet saved: to `to` (the contact holding that phone, if any) or to `contact`'s
     phone; the text given or the named template's, its {{variables}} filled from `placeholders`
     first, then the contact. A variable with neither (and no default) is an error."""
-    if account.channel != Channel.SMS or not isinstance(account.connector_instance(), MessagingConnector):
+    # the connector's class, not an instance: building one decrypts the credentials (a journey step
+    # makes a message per contact of its batch)
+    if account.channel != Channel.SMS or not issubclass(connector_class(account.connector), MessagingConnector):
         raise ValidationError({"account": f"the account '{account.name}' does not send SMS"})
     if contact is not None:
         if not contact.phone:

@@ -240,11 +240,11 @@ class WhatsAppChannel:
     ):  # fmt: skip
         from django.core.exceptions import ValidationError
 
-        from channels_whatsapp.single import whatsapp_message, whatsapp_template_named
+        from channels_whatsapp.single import whatsapp_message
 
         if sender:
             raise ValidationError({"sender": "a WhatsApp message is sent from the account's number: leave sender out"})
-        found = whatsapp_template_named(account=account, name=template, language=language) if template else None
+        found = _template_named(account, template, language) if template else None
         values = _part_values(placeholders)
         message = whatsapp_message(account=account, to=to, contact=contact, template=found, values=values, text=text)
         if kind and found is not None and kind != message.kind:
@@ -252,6 +252,17 @@ class WhatsAppChannel:
                 {"kind": f"the template {found.name} is {found.category.lower()}, so its kind is {message.kind}"}
             )
         return message
+
+
+def _template_named(account, name: str, language: str):
+    """whatsapp_template_named, kept on the account instance: a journey step makes a message per
+    contact of its batch with one account read for the batch (a query per message otherwise)."""
+    from channels_whatsapp.single import whatsapp_template_named
+
+    found = account.__dict__.setdefault("_templates_named", {})
+    if (name, language) not in found:
+        found[(name, language)] = whatsapp_template_named(account=account, name=name, language=language)
+    return found[(name, language)]
 
 
 def _part_values(placeholders: dict) -> dict[str, dict[str, str]]:

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
-from contacts.bulk import update_rows
+from contacts.bulk import insert_objects, update_rows
 from journeys.graph import steps_of
 from journeys.models import Enrolment, EnrolmentState, EnrolmentStep, JourneyStatus, JourneyVersion, ReEntry
 from journeys.steps import Outcome, run_step
@@ -178,7 +178,7 @@ def _advance(rows: list[Row], claim: uuid.UUID) -> int:
         final[row.id] = {"step": row.step, "arrived_at": row.arrived_at, "due_at": now, "waiting_for": None}
     if done:
         by_id = {r.id: r for r in rows}
-        EnrolmentStep.objects.bulk_create(
+        insert_objects(
             [
                 EnrolmentStep(
                     enrolment_id=enrolment_id,
@@ -241,6 +241,5 @@ def enrolments_wake(*, message_ids: list[int], now: datetime | None = None) -> i
     """Enrolments waiting for these messages' delivery are due now (the report decides at once)."""
     if not message_ids:
         return 0
-    return Enrolment.objects.filter(waiting_for__in=message_ids, state=EnrolmentState.ACTIVE).update(
-        due_at=now or timezone.now(), waiting_for=None
-    )
+    # waiting_for is cleared whenever an enrolment moves or ends, so its partial index alone finds them
+    return Enrolment.objects.filter(waiting_for__in=message_ids).update(due_at=now or timezone.now(), waiting_for=None)

@@ -36,7 +36,6 @@ def journey_enrol(*, journey: Journey, contact_ids: Iterable[int], entered_by: s
     entered = 0
     for at in range(0, len(ids), CHUNK):
         chunk = ids[at : at + CHUNK]
-        before = _count(journey, chunk, now) if key is not None else 0
         Enrolment.objects.bulk_create(
             [
                 Enrolment(
@@ -54,7 +53,8 @@ def journey_enrol(*, journey: Journey, contact_ids: Iterable[int], entered_by: s
             ],
             ignore_conflicts=key is not None,
         )
-        entered += (_count(journey, chunk, now) - before) if key is not None else len(chunk)
+        # who entered (the rule may have kept some out): the chunk's rows of this instant
+        entered += _count(journey, chunk, now) if key is not None else len(chunk)
     if entered:
         transaction.on_commit(_kick)
     return entered
