@@ -32,6 +32,8 @@ FIELD_KINDS = {
     "until": "wait",
     "of": "wait_delivery",
     "conditions": "condition",
+    "message_of": "condition",
+    "message_state": "condition",
 }
 UNITS = [("60", _("minutes")), ("3600", _("hours")), ("86400", _("days"))]
 
@@ -122,6 +124,14 @@ class StepForm(forms.Form):
     of = forms.ChoiceField(label=_("The message of step"), required=False)
     # conditions
     conditions = forms.CharField(label=_("Conditions"), widget=SegmentBuilder, required=False)
+    message_of = forms.ChoiceField(
+        label=_("and the message of step"), required=False,
+        help_text=_("“This SMS”: whether the message an earlier step sent was delivered (optional)."),
+    )  # fmt: skip
+    message_state = forms.ChoiceField(
+        label=_("was"), required=False,
+        choices=[("delivered", _("delivered")), ("not_delivered", _("not delivered"))],
+    )  # fmt: skip
 
     def __init__(self, *args, definition: dict, step_id: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,6 +150,7 @@ class StepForm(forms.Form):
         self.fields["whatsapp_template"].label_from_instance = lambda t: f"{t.name} ({t.language}) · {t.account}"
         sends = [sid for sid, s in self.definition.get("steps", {}).items() if s.get("type") in SENDS]
         self.fields["of"].choices = [(sid, sid) for sid in sends if sid != step_id]
+        self.fields["message_of"].choices = [("", "—"), *self.fields["of"].choices]
         if step_id:  # a step keeps its name and kind (delete it and add another to change its kind)
             self.fields["step_id"].disabled = True
             self.fields["type"].disabled = True
@@ -184,6 +195,8 @@ class StepForm(forms.Form):
             initial["wait_mode"] = "until" if step.get("until") else "duration"
         initial["of"] = step.get("of", "")
         initial["conditions"] = json.dumps(step.get("conditions") or {"match": "all", "conditions": []})
+        initial["message_of"] = (step.get("message") or {}).get("of", "")
+        initial["message_state"] = (step.get("message") or {}).get("state", "delivered")
         for name in BRANCHES.get(step.get("type"), ()):
             initial[f"branch_{name}"] = step.get(name) or ""
         return initial
@@ -243,11 +256,16 @@ class StepForm(forms.Form):
                 conditions = json.loads(cleaned.get("conditions") or "{}")
             except ValueError:
                 conditions = {}
-            if not isinstance(conditions, dict) or not conditions.get("conditions"):
+            has_conditions = isinstance(conditions, dict) and bool(conditions.get("conditions"))
+            message_of = cleaned.get("message_of")
+            if not has_conditions and not message_of:
                 self.add_error("conditions", _("Add at least one condition."))
-            elif problems := condition_problems(conditions):
+            elif has_conditions and (problems := condition_problems(conditions)):
                 self.add_error("conditions", problems)
-            step["conditions"] = conditions
+            if has_conditions:
+                step["conditions"] = conditions
+            if message_of:
+                step["message"] = {"of": message_of, "state": cleaned.get("message_state") or "delivered"}
         for name in self.branch_names:
             if name in BRANCHES.get(kind, ()):
                 step[name] = cleaned.get(f"branch_{name}") or ""

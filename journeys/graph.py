@@ -7,7 +7,8 @@ its branches go to; a branch left empty ends the journey there. Types and their 
 - wait: `next`, after `seconds`, or at the next `until` ("HH:MM", Europe/Istanbul);
 - wait_delivery: `delivered` as soon as the message of the send step `of` is delivered,
   `not_delivered` when it fails or when `seconds` pass without a delivery report;
-- condition: `yes` / `no`, by the audience builder's conditions (messaging.segments);
+- condition: `yes` / `no`, by the audience builder's conditions (messaging.segments) and/or whether
+  the message of an earlier send step was delivered (`message`: {"of": STEP_ID, "state": …});
 - exit: none.
 A fallback is a wait_delivery whose not_delivered branch sends on the other channel (whose own
 consent the sending rule checks when it sends). The graph has no loops, so every branch ends and a
@@ -41,6 +42,7 @@ TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 MAX_STEPS = 100
 MAX_WAIT_SECONDS = 366 * 24 * 3600
 KINDS = ("newsletter", "transactional")
+MESSAGE_STATES = ("delivered", "not_delivered")
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,9 @@ def definition_problems(definition) -> list[str]:
         if sid not in reached:
             problems.append(f"step {sid}: no branch leads to it")
     for sid, step in graph.items():
-        if step.type == WAIT_DELIVERY and sid in reached and not _always_before(graph, start, step.config["of"], sid):
-            problems.append(f"step {sid}: the step {step.config['of']} does not come before it on every path")
+        of = step.config.get("of") if step.type == WAIT_DELIVERY else (step.config.get("message") or {}).get("of")
+        if of and sid in reached and not _always_before(graph, start, of, sid):
+            problems.append(f"step {sid}: the step {of} does not come before it on every path")
     return problems
 
 
@@ -130,11 +133,17 @@ def _step_problems(step: dict, steps: dict) -> list[str]:
     elif kind == CONDITION:
         from messaging.segments import definition_problems as condition_problems
 
-        conditions = step.get("conditions")
-        if not isinstance(conditions, dict) or not conditions.get("conditions"):
+        conditions, message = step.get("conditions"), step.get("message")
+        has_conditions = isinstance(conditions, dict) and bool(conditions.get("conditions"))
+        if not has_conditions and not message:
             problems.append("add at least one condition")
-        else:
+        if has_conditions:
             problems += condition_problems(conditions)
+        if message:  # "this SMS": the message of an earlier send step was (not) delivered
+            if not isinstance(message, dict) or (steps.get(message.get("of")) or {}).get("type") not in SENDS:
+                problems.append("choose the send step whose message it looks at")
+            elif message.get("state") not in MESSAGE_STATES:
+                problems.append("choose delivered or not delivered")
     return problems
 
 
@@ -180,10 +189,12 @@ def _always_before(graph: dict[str, Step], start: str, before: str, sid: str) ->
     """Every path from start to `sid` passes `before` (it dominates `sid`)."""
     if before == sid:
         return False
-    blocked = {before}
-    seen, queue = {start}, [start]
     if start == before:
         return True
+    if start == sid:
+        return False
+    blocked = {before}
+    seen, queue = {start}, [start]
     while queue:
         for target in successors(graph[queue.pop(0)]):
             if target == sid:

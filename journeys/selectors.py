@@ -74,9 +74,16 @@ def step_summary(step: dict) -> str:
         n = len((step.get("conditions") or {}).get("conditions") or [])
         match = (step.get("conditions") or {}).get("match", "all")
         words = ngettext("%(n)d condition", "%(n)d conditions", n) % {"n": n}
-        return words + (
-            " · " + _("all must hold") if match == "all" and n > 1 else " · " + _("any may hold") if n > 1 else ""
-        )
+        if n > 1:
+            words += " · " + (_("all must hold") if match == "all" else _("any may hold"))
+        if message := step.get("message"):
+            check = (
+                _("the message of %(step)s was delivered")
+                if message.get("state") == "delivered"
+                else _("the message of %(step)s was not delivered")
+            ) % {"step": message.get("of", "")}
+            words = f"{words} · {check}" if n else check
+        return words
     return ""
 
 

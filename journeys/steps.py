@@ -54,7 +54,7 @@ def run_step(step: Step, rows: list, *, journey_name: str, done: dict, now: date
     if step.type == WAIT_DELIVERY:
         return _wait_delivery(step, rows, done=done, now=now)
     if step.type == CONDITION:
-        return _condition(step, rows)
+        return _condition(step, rows, done)
     if step.type == EXIT:
         return {r.id: Outcome() for r in rows}
     raise ValueError(f"unknown step type {step.type!r}")
@@ -120,6 +120,40 @@ def _wait_delivery(step: Step, rows: list, *, done: dict, now: datetime) -> dict
     never sent, or when the waiting time ran out with no final report ("no report" is not
     delivered). The status is read again at the timeout, so a report that raced the wait is seen."""
     of = step.config["of"]
+    message_of = _messages_of(rows, of, done)
+    statuses, went = {}, {}
+    for pk, status, sent_at, next_attempt_at in Message.objects.filter(
+        pk__in=[m for m in message_of.values() if m]
+    ).values_list("pk", "status", "sent_at", "next_attempt_at"):
+        statuses[pk] = status
+        went[pk] = sent_at or next_attempt_at  # handed to the provider, or when it is due to be
+    deadline_seconds = step.config["seconds"]
+    outcomes = {}
+    for r in rows:
+        message_id = message_of.get(r.id)
+        status = statuses.get(message_id) if message_id else None
+        if status == MessageStatus.DELIVERED:
+            outcomes[r.id] = Outcome("delivered", message_id)
+        elif status is None:
+            outcomes[r.id] = Outcome("not_delivered", message_id, f"the step {of} sent no message")
+        elif status in NOT_DELIVERED:
+            label = MessageStatus(status).label
+            outcomes[r.id] = Outcome("not_delivered", message_id, str(label)[:255])
+        else:  # the waiting time runs from when the message went (a queue, quiet hours, a retry)
+            since = max(r.arrived_at, went.get(message_id) or r.arrived_at)
+            until = since + timedelta(seconds=deadline_seconds)
+            if now < until:
+                outcomes[r.id] = Outcome(wait_until=until, waiting_for=message_id)
+            elif status == MessageStatus.PENDING:  # not gone yet: look again a waiting time later
+                outcomes[r.id] = Outcome(wait_until=now + timedelta(seconds=deadline_seconds), waiting_for=message_id)
+            else:
+                reason = f"no delivery report within {deadline_seconds} seconds"
+                outcomes[r.id] = Outcome("not_delivered", message_id, reason)
+    return outcomes
+
+
+def _messages_of(rows: list, of: str, done: dict) -> dict[int, int | None]:
+    """enrolment id → the message its step `of` made (None: it made none)."""
     message_of: dict[int, int | None] = {}
     unknown = []
     for r in rows:
@@ -134,41 +168,26 @@ def _wait_delivery(step: Step, rows: list, *, done: dict, now: datetime) -> dict
             EnrolmentStep.objects.filter(enrolment_id__in=unknown, step=of).values_list("enrolment_id", "message_id")
         )
         message_of.update({pk: found.get(pk) for pk in unknown})
-    statuses, deferred = {}, {}
-    for pk, status, next_attempt_at in Message.objects.filter(pk__in=[m for m in message_of.values() if m]).values_list(
-        "pk", "status", "next_attempt_at"
-    ):
-        statuses[pk] = status
-        if status == MessageStatus.PENDING and next_attempt_at:
-            deferred[pk] = next_attempt_at  # quiet hours, or a retry: the waiting time starts when it goes
-    deadline_seconds = step.config["seconds"]
-    outcomes = {}
-    for r in rows:
-        message_id = message_of.get(r.id)
-        status = statuses.get(message_id) if message_id else None
-        if status == MessageStatus.DELIVERED:
-            outcomes[r.id] = Outcome("delivered", message_id)
-        elif status is None:
-            outcomes[r.id] = Outcome("not_delivered", message_id, f"the step {of} sent no message")
-        elif status in NOT_DELIVERED:
-            label = MessageStatus(status).label
-            outcomes[r.id] = Outcome("not_delivered", message_id, str(label)[:255])
-        else:
-            since = max(r.arrived_at, deferred.get(message_id, r.arrived_at))
-            until = since + timedelta(seconds=deadline_seconds)
-            if now >= until:
-                reason = f"no delivery report within {deadline_seconds} seconds"
-                outcomes[r.id] = Outcome("not_delivered", message_id, reason)
-            else:
-                outcomes[r.id] = Outcome(wait_until=until, waiting_for=message_id)
-    return outcomes
+    return message_of
 
 
-def _condition(step: Step, rows: list) -> dict[int, Outcome]:
+def _condition(step: Step, rows: list, done: dict) -> dict[int, Outcome]:
+    """Yes when the contact matches the conditions (if any) and the message check holds (if any)."""
     from messaging.segments import definition_q
 
-    ids = [r.contact_id for r in rows]
-    yes = set(
-        Contact.objects.filter(Q(pk__in=ids) & definition_q(step.config["conditions"])).values_list("pk", flat=True)
-    )
-    return {r.id: Outcome("yes" if r.contact_id in yes else "no") for r in rows}
+    yes = {r.id for r in rows}
+    conditions = step.config.get("conditions") or {}
+    if conditions.get("conditions"):
+        ids = [r.contact_id for r in rows]
+        matching = set(Contact.objects.filter(Q(pk__in=ids) & definition_q(conditions)).values_list("pk", flat=True))
+        yes = {r.id for r in rows if r.contact_id in matching}
+    if message := step.config.get("message"):
+        message_of = _messages_of(rows, message["of"], done)
+        delivered = set(
+            Message.objects.filter(
+                pk__in=[m for m in message_of.values() if m], status=MessageStatus.DELIVERED
+            ).values_list("pk", flat=True)
+        )
+        want = message["state"] == "delivered"
+        yes = {r.id for r in rows if r.id in yes and (message_of.get(r.id) in delivered) == want}
+    return {r.id: Outcome("yes" if r.id in yes else "no") for r in rows}

@@ -270,3 +270,15 @@ def test_the_demo_journey_is_made_once_and_can_be_activated(capsys):
     journey = Journey.objects.get(name="Demo: welcome")
     assert Journey.objects.count() == 1 and journey.status == "draft"
     assert activation_problems(journey) == []
+
+
+def test_a_condition_on_a_message_needs_its_send_before_it():
+    definition = {
+        "start": "c",
+        "steps": {
+            "c": {"type": "condition", "message": {"of": "sms", "state": "delivered"}, "yes": "sms"},
+            "sms": {"type": "send_sms", "text": "x"},
+        },
+    }
+    with pytest.raises(ValidationError, match="the step sms does not come before it on every path"):
+        journey_save_steps(journey=Journey.objects.create(name="J"), definition=definition)

@@ -158,6 +158,7 @@ def test_a_journey_never_sends_what_the_rule_refuses(
             Enrolment.objects.filter(state="active").update(
                 due_at=timezone.now(), arrived_at=timezone.now() - timedelta(seconds=61)
             )
+            Message.objects.exclude(sent_at=None).update(sent_at=timezone.now() - timedelta(seconds=61))
         allowed = allowed_now(gate)
         before = set(Message.objects.exclude(sent_at=None).values_list("pk", flat=True))
         with django_capture_on_commit_callbacks(execute=True):

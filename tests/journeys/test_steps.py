@@ -31,6 +31,12 @@ def later(seconds: int):
     return timezone.now() + timedelta(seconds=seconds)
 
 
+def time_passes(seconds: int, **filters):
+    """As if `seconds` passed since the enrolments arrived at their steps and the messages went."""
+    Enrolment.objects.filter(**filters).update(due_at=timezone.now(), arrived_at=later(-seconds))
+    Message.objects.exclude(sent_at=None).update(sent_at=later(-seconds))
+
+
 def test_joining_the_list_sends_the_sms_and_waits_for_its_delivery(
     accounts, infobip, meta, django_capture_on_commit_callbacks
 ):
@@ -73,7 +79,7 @@ def test_no_report_within_the_waiting_time_is_not_delivered(
     with django_capture_on_commit_callbacks(execute=True):
         assert enrolments_run_due() == 0  # not due yet: nothing moves before the minute is up
     assert meta.recipients() == {}
-    Enrolment.objects.update(due_at=timezone.now(), arrived_at=timezone.now() - timedelta(seconds=61))
+    time_passes(61)
     with django_capture_on_commit_callbacks(execute=True):
         enrolments_run_due()
     step = EnrolmentStep.objects.get(step="wait")
@@ -193,7 +199,7 @@ def test_the_whole_path_counts_each_step_once(accounts, infobip, meta, django_ca
         status = {"+905320000005": "delivered", "+905320000001": "undelivered"}.get(message.to)
         if status:
             report(message, status, django_capture_on_commit_callbacks)
-    Enrolment.objects.filter(state="active").update(due_at=timezone.now(), arrived_at=later(-61))
+    time_passes(61, state="active")
     with django_capture_on_commit_callbacks(execute=True):
         enrolments_run_due()
     assert meta.recipients() == {"905320000001": 1, "905320000009": 1}
@@ -201,3 +207,49 @@ def test_the_whole_path_counts_each_step_once(accounts, infobip, meta, django_ca
     assert sorted(EnrolmentStep.objects.filter(step="wait").values_list("branch", flat=True)) == [
         "delivered", "not_delivered", "not_delivered",
     ]  # fmt: skip
+
+
+def test_a_condition_on_this_sms_being_delivered(accounts, infobip, meta, django_capture_on_commit_callbacks):
+    """The condition "SMS received: this SMS": after a plain wait, the message of the send step."""
+    definition = {
+        "start": "sms",
+        "steps": {
+            "sms": {"type": "send_sms", "text": "Merhaba", "next": "pause"},
+            "pause": {"type": "wait", "seconds": 60, "next": "got-it"},
+            "got-it": {"type": "condition", "message": {"of": "sms", "state": "not_delivered"}, "yes": "wa", "no": ""},
+            "wa": {"type": "send_whatsapp", "template": "promo", "language": "tr", "next": ""},
+        },
+    }
+    active_journey(definition)
+    enter([contact("+905320000005"), contact("+905320000001")], django_capture_on_commit_callbacks)
+    for message in Message.objects.filter(channel="sms"):
+        report(message, "delivered" if message.to.endswith("5") else "undelivered", django_capture_on_commit_callbacks)
+    Enrolment.objects.update(due_at=timezone.now(), arrived_at=later(-61))
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolments_run_due()
+    assert meta.recipients() == {"905320000001": 1}
+    assert sorted(EnrolmentStep.objects.filter(step="got-it").values_list("branch", flat=True)) == ["no", "yes"]
+
+
+def test_the_waiting_time_runs_from_when_the_sms_went(
+    accounts, infobip, meta, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Sending lags behind (a queue): a message not gone at the timeout is waited for, not counted
+    as undelivered, and its report decides when it comes."""
+    from messaging.single import messages_send_single_ids
+
+    monkeypatch.setattr("messaging.single._queue_many", lambda ids: None)  # the sending workers are behind
+    active_journey()
+    enter([contact("+905320000005")], django_capture_on_commit_callbacks)
+    sms = Message.objects.get(channel="sms")
+    assert sms.status == "pending"
+    time_passes(61)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolments_run_due()
+    enrolment = Enrolment.objects.get()
+    assert (enrolment.state, enrolment.step) == ("active", "wait")  # still waiting for it to go
+    assert not EnrolmentStep.objects.filter(step="wait").exists()
+    messages_send_single_ids(message_ids=[sms.pk])  # it goes, 61 s late
+    report(Message.objects.get(pk=sms.pk), "delivered", django_capture_on_commit_callbacks)
+    assert EnrolmentStep.objects.get(step="wait").branch == "delivered"
+    assert meta.recipients() == {}
