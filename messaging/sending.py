@@ -71,6 +71,7 @@ def messages_send_claimed(
     labels = dict(Exclusion.choices)
     outbound: list[OutboundMessage] = []
     judge = Judge(rows, now=now)  # the frequency cap and quiet hours (messaging.policy)
+    bypassed = 0
     for row in rows:
         contact = contacts.get(row["contact_id"]) if row["contact_id"] else None
         if (row["addressed_contact_id"] or row["contact_id"]) and contact is None:
@@ -104,8 +105,11 @@ def messages_send_claimed(
         updates[row["pk"]] = {"to": to, **composed.changes}
         if bypass := judge.bypass(row):
             updates[row["pk"]]["policy_bypass"] = bypass
+            bypassed += 1
         judge.counted(row)
         outbound.append(composed.outbound)
+    if bypassed:
+        logger.info("account %s: %d transactional message(s) sent despite the sending policy", account.pk, bypassed)
     if outbound:
         ratelimit.wait_for(f"account:{account.pk}", count=len(outbound), rate=connector.rate_limit)
         ids = [_pk(m.key) for m in outbound]

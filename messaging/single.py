@@ -26,6 +26,7 @@ from providers.models import ProviderAccount
 
 logger = logging.getLogger(__name__)
 DUE_BATCH = 200
+QUEUED_BATCH = 500  # messages made together (a journey step's batch) go to a worker together
 
 
 def message_submit(
@@ -150,8 +151,8 @@ def messages_queue(*, channel: str, messages: list[Message], origin_refs: list[s
 def _queue_many(message_ids: list[int]) -> None:
     from messaging.tasks import send_single_messages
 
-    for at in range(0, len(message_ids), DUE_BATCH):
-        send_single_messages.delay(message_ids[at : at + DUE_BATCH])
+    for at in range(0, len(message_ids), QUEUED_BATCH):
+        send_single_messages.delay(message_ids[at : at + QUEUED_BATCH])
 
 
 def _queue(message_id: int) -> None:
