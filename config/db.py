@@ -100,3 +100,31 @@ class AnyOf(In):
             param = values if literal is None else literal
         # typed like the column: an int2[] for small ids would make the planner guess 10 rows
         return f"{lhs} = ANY(%s::{field.cast_db_type(connection)}[])", [*lhs_params, param]
+
+
+def claim_rows(candidates, *, order_by: str, limit: int, claim, now) -> int:
+    """Claim up to `limit` rows of `candidates` (a queryset) for one worker: set `claim` and
+    `claimed_at` in one conditional UPDATE. On PostgreSQL one statement: rows other workers hold
+    are skipped (SKIP LOCKED), the first `limit` of the others claimed (ARRAY(…) runs the pick
+    once, then the update goes by primary key); elsewhere (SQLite: one writer at a time) the pick
+    and an UPDATE that claims only rows still unclaimed. Returns how many rows were claimed."""
+    model = candidates.model
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            pick, params = (
+                candidates.select_for_update(skip_locked=True, of=("self",))
+                .order_by(order_by)
+                .values("pk")[:limit]
+                .query.sql_with_params()
+            )
+            table = connection.ops.quote_name(model._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET claim = %s, claimed_at = %s WHERE id = ANY(ARRAY({pick}))",  # noqa: S608
+                    [claim, now, *params],
+                )
+                return cursor.rowcount
+        picked = list(candidates.order_by(order_by).values_list("pk", flat=True)[:limit])
+        if not picked:
+            return 0
+        return candidates.filter(pk__in=picked).update(claim=claim, claimed_at=now)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
+from config.db import claim_rows
 from contacts.bulk import insert_objects, update_rows
 from journeys.graph import steps_of
 from journeys.models import Enrolment, EnrolmentState, EnrolmentStep, JourneyStatus, JourneyVersion, ReEntry
@@ -49,26 +50,7 @@ def enrolments_claim(*, limit: int = BATCH, now: datetime | None = None) -> uuid
     due = Enrolment.objects.filter(
         state=EnrolmentState.ACTIVE, claim__isnull=True, due_at__lte=now, journey__status=JourneyStatus.ACTIVE
     )
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            pick, params = (
-                due.select_for_update(skip_locked=True, of=("self",))
-                .order_by("due_at")
-                .values("pk")[:limit]
-                .query.sql_with_params()
-            )
-            table = connection.ops.quote_name(Enrolment._meta.db_table)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET claim = %s, claimed_at = %s WHERE id = ANY(ARRAY({pick}))",  # noqa: S608
-                    [claim, now, *params],
-                )
-                return claim if cursor.rowcount else None
-        picked = list(due.order_by("due_at").values_list("pk", flat=True)[:limit])
-        if not picked:
-            return None
-        claimed = Enrolment.objects.filter(pk__in=picked, claim__isnull=True).update(claim=claim, claimed_at=now)
-    return claim if claimed else None
+    return claim if claim_rows(due, order_by="due_at", limit=limit, claim=claim, now=now) else None
 
 
 class ClaimLost(RuntimeError):

@@ -18,9 +18,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
 from django.utils import timezone
 
+from config.db import claim_rows
 from consent.models import MessageKind
 from messaging.channels import adapter
 from messaging.delivery import messages_update, stale_claims
@@ -136,30 +136,7 @@ def messages_claim(*, campaign_id: int | None = None, ids: list[int] | None = No
     candidates = (
         candidates.filter(campaign_id=campaign_id) if campaign_id is not None else candidates.filter(pk__in=ids or [])
     )
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # one statement: rows other workers hold are skipped (SKIP LOCKED), the first `limit` of
-            # the others claimed; ARRAY(…) runs the pick once, then the update goes by primary key
-            pick, params = (
-                candidates.select_for_update(skip_locked=True)
-                .order_by("pk")
-                .values("pk")[:limit]
-                .query.sql_with_params()
-            )
-            table = connection.ops.quote_name(Message._meta.db_table)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET claim = %s, claimed_at = %s WHERE id = ANY(ARRAY({pick}))",  # noqa: S608
-                    [claim, now, *params],
-                )
-                return claim if cursor.rowcount else None
-        picked = list(candidates.order_by("pk").values_list("pk", flat=True)[:limit])
-        if not picked:
-            return None
-        claimed = Message.objects.filter(pk__in=picked, claim__isnull=True, status=MessageStatus.PENDING).update(
-            claim=claim, claimed_at=now
-        )
-    return claim if claimed else None
+    return claim if claim_rows(candidates, order_by="pk", limit=limit, claim=claim, now=now) else None
 
 
 def messages_free_stale_claims(*, campaign_id: int | None = None) -> int:
