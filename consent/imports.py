@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consent.fresh import FreshCandidates, consent_apply_fresh, fresh_candidates
 from consent.models import ChangeOrigin, Consent, ConsentType
@@ -97,12 +98,12 @@ class _IysUpload(TransferKind):
             contact = by_exid.get(record.external_id) if record.external_id else None
             if contact is not None:
                 if contact.address and contact.address != record.recipient:
-                    contacts.append(
-                        Rejection(
-                            f"externalId {record.external_id} belongs to a contact with another "
-                            f"{'phone number' if field == 'phone' else 'email'} ({contact.address})"
-                        )
+                    other = (
+                        _("externalId %(exid)s belongs to a contact with another phone number (%(address)s)")
+                        if field == "phone"
+                        else _("externalId %(exid)s belongs to a contact with another email (%(address)s)")
                     )
+                    contacts.append(Rejection(other % {"exid": record.external_id, "address": contact.address}))
                     continue
                 if not contact.address:
                     contact.address = record.recipient

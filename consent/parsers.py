@@ -1,5 +1,6 @@
 """Pure parsers for the İYS uploads (product.md File transfers 2 and 3):
-`recipient; platform; permission; timestamp; externalId(optional)`, no header row."""
+`recipient; platform; permission; timestamp; externalId(optional)`, no header row. Reasons are
+worded in the active language, as contacts.parsers' are (the worker parses in LANGUAGE_CODE)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contacts.parsers import Rejection, parse_email, parse_msisdn, split_fields
+from contacts.parsers import MAX_LINE_CHARS, Rejection, parse_email, parse_msisdn, split_fields
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 IYS_START = datetime(2015, 5, 1, 0, 0, 0, tzinfo=ISTANBUL)
@@ -79,49 +81,61 @@ class IysLine:
 
 def parse_source(platform: str) -> str | Rejection:
     if not platform:
-        return Rejection("the platform (where the consent was acquired) is missing")
+        return Rejection(_("the platform (where the consent was acquired) is missing"))
     if platform.upper() in HS_SOURCES:
         return platform.upper()
     source = PLATFORM_SOURCES.get(platform.lower())
     if source is None:
         return Rejection(
-            f"the platform '{platform}' is not known; use e.g. SMS, web, mobileapp, EMAIL, form, "
-            "callcenter, store, event, or an İYS source such as HS_WEB"
+            _(
+                "the platform '%(value)s' is not known; use e.g. SMS, web, mobileapp, EMAIL, form, "
+                "callcenter, store, event, or an İYS source such as HS_WEB"
+            )
+            % {"value": platform}
         )
     return source
 
 
 def parse_timestamp(value: str, *, now: datetime) -> datetime | Rejection:
     if not value:
-        return Rejection("the timestamp is missing")
+        return Rejection(_("the timestamp is missing"))
     match = _TIMESTAMP.fullmatch(value)
     if not match:
-        return Rejection(f"the timestamp '{value}' is not in the form dd.MM.yyyy HH:mm:ss (e.g. 15.05.2025 14:23:00)")
+        return Rejection(
+            _("the timestamp '%(value)s' is not in the form dd.MM.yyyy HH:mm:ss (e.g. 15.05.2025 14:23:00)")
+            % {"value": value}
+        )
     day, month, year, hour, minute, second = map(int, match.groups())
     try:
         moment = datetime(year, month, day, hour, minute, second, tzinfo=ISTANBUL)
     except ValueError:
-        return Rejection(f"the date {value} does not exist")
+        return Rejection(_("the date %(value)s does not exist") % {"value": value})
     if moment > now:
-        return Rejection(f"the date {value} is in the future")
+        return Rejection(_("the date %(value)s is in the future") % {"value": value})
     if moment < IYS_START:
         return Rejection(
-            f"the date {value} is before 01.05.2015; consents from before İYS use the HS_2015 "
-            "platform with the date 01.05.2015 00:00:00"
+            _(
+                "the date %(value)s is before 01.05.2015; consents from before İYS use the HS_2015 "
+                "platform with the date 01.05.2015 00:00:00"
+            )
+            % {"value": value}
         )
     return moment
 
 
 def _parse(text: str, *, now: datetime, recipient_parser) -> IysLine | Rejection:
-    if len(text) > 4000:
-        return Rejection("the line is longer than 4000 characters")
+    if len(text) > MAX_LINE_CHARS:
+        return Rejection(_("the line is longer than %(max)d characters") % {"max": MAX_LINE_CHARS})
     fields = split_fields(text, ";")
     if len(fields) == 3 and fields[2] in ("ONAY", "RET"):
-        return Rejection("the timestamp is missing (dd.MM.yyyy HH:mm:ss after the permission)")
+        return Rejection(_("the timestamp is missing (dd.MM.yyyy HH:mm:ss after the permission)"))
     if len(fields) not in (4, 5):
         return Rejection(
-            f"expected 4 or 5 fields separated by ';' (recipient; platform; permission; timestamp; "
-            f"externalId), found {len(fields)}"
+            _(
+                "expected 4 or 5 fields separated by ';' (recipient; platform; permission; timestamp; "
+                "externalId), found %(found)d"
+            )
+            % {"found": len(fields)}
         )
     recipient = recipient_parser(fields[0])
     if isinstance(recipient, Rejection):
@@ -132,10 +146,13 @@ def _parse(text: str, *, now: datetime, recipient_parser) -> IysLine | Rejection
     status = fields[2]
     if status not in ("ONAY", "RET"):
         if not status:
-            return Rejection("the permission is missing (ONAY or RET)")
+            return Rejection(_("the permission is missing (ONAY or RET)"))
         if status.upper() in ("ONAY", "RET"):
-            return Rejection(f"the permission '{status}' must be written in capitals: {status.upper()}")
-        return Rejection(f"the permission '{status}' is not ONAY or RET")
+            return Rejection(
+                _("the permission '%(value)s' must be written in capitals: %(capitals)s")
+                % {"value": status, "capitals": status.upper()}
+            )
+        return Rejection(_("the permission '%(value)s' is not ONAY or RET") % {"value": status})
     moment = parse_timestamp(fields[3], now=now)
     if isinstance(moment, Rejection):
         return moment
@@ -143,16 +160,16 @@ def _parse(text: str, *, now: datetime, recipient_parser) -> IysLine | Rejection
         return Rejection(problem)
     external_id = fields[4] if len(fields) == 5 and fields[4] else None
     if external_id and len(external_id) > 191:
-        return Rejection("the externalId is longer than 191 characters")
+        return Rejection(_("the externalId is longer than 191 characters"))
     return IysLine(recipient=recipient, source=source, status=status, consent_date=moment, external_id=external_id)
 
 
 def source_problem(source: str, status: str, moment: datetime) -> str:
     """İYS's rules tying a source to the status and date (iys.md §8); empty when none is broken."""
     if source == "HS_2015" and moment != IYS_START:
-        return "a consent with platform HS_2015 must have the date 01.05.2015 00:00:00"
+        return _("a consent with platform HS_2015 must have the date 01.05.2015 00:00:00")
     if source == "HS_KARAR" and status != "RET":
-        return "the platform HS_KARAR (the brand's own decision) is only allowed with RET"
+        return _("the platform HS_KARAR (the brand's own decision) is only allowed with RET")
     return ""
 
 
@@ -161,7 +178,10 @@ def _iys_email(value: str) -> str | Rejection:
     if isinstance(email, Rejection):
         return email
     if not _EMAIL_IYS.fullmatch(email) or len(email) < 6:
-        return Rejection(f"'{value}' is not an address İYS accepts (no Turkish letters, spaces or special characters)")
+        return Rejection(
+            _("'%(value)s' is not an address İYS accepts (no Turkish letters, spaces or special characters)")
+            % {"value": value}
+        )
     return email
 
 

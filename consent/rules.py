@@ -1,10 +1,14 @@
 """What the ledger accepts as a consent change (pure: no database). İYS's rules hold for the İYS
 types (iys.md §7-8); the panel-only WHATSAPP type keeps those that make sense without İYS
-(product.md WhatsApp channel: WhatsApp consent "never goes to İYS")."""
+(product.md WhatsApp channel: WhatsApp consent "never goes to İYS"). A refusal is worded in the
+active language: an upload's bad-lines report and the panel show it (Turkish by default), the API
+answers under translation.override("en")."""
 
 from __future__ import annotations
 
 from datetime import datetime
+
+from django.utils.translation import gettext as _
 
 from consent.models import ConsentSource, ConsentStatus, ConsentType, RecipientType
 from consent.parsers import IYS_START, source_problem
@@ -32,23 +36,25 @@ def consent_problem(
     before 01.05.2015, the source is İYS's, HS_2015 and HS_KARAR keep İYS's rules. WHATSAPP: the
     source is one of WHATSAPP_SOURCES, and HS_KARAR (the brand's decision) is for RET only."""
     if type not in TYPES:
-        return Rejection(f"unknown consent type {type}")
+        return Rejection(_("unknown consent type %(type)s") % {"type": type})
     if (type in PHONE_TYPES) != recipient.startswith("+"):
-        return Rejection(f"consent type {type} does not fit the recipient {recipient}")
+        return Rejection(
+            _("consent type %(type)s does not fit the recipient %(recipient)s") % {"type": type, "recipient": recipient}
+        )
     if status not in STATUSES:
-        return Rejection(f"unknown consent status {status}")
+        return Rejection(_("unknown consent status %(status)s") % {"status": status})
     if consent_date > now:
-        return Rejection("the consent date is in the future")
+        return Rejection(_("the consent date is in the future"))
     if type == ConsentType.WHATSAPP:
         if source not in WHATSAPP_SOURCES:
-            return Rejection(f"the source {source} does not apply to WhatsApp consent")
+            return Rejection(_("the source %(source)s does not apply to WhatsApp consent") % {"source": source})
         if source == ConsentSource.HS_KARAR and status != ConsentStatus.RET:
-            return Rejection("the source HS_KARAR (the brand's own decision) is only allowed with RET")
+            return Rejection(_("the source HS_KARAR (the brand's own decision) is only allowed with RET"))
         return None
     if consent_date < IYS_START:
-        return Rejection("the consent date is before 01.05.2015")
+        return Rejection(_("the consent date is before 01.05.2015"))
     if source not in IYS_SOURCES:
-        return Rejection(f"unknown consent source {source}")
+        return Rejection(_("unknown consent source %(source)s") % {"source": source})
     if problem := source_problem(source, status, consent_date):
         return Rejection(problem)
     return None
@@ -57,5 +63,5 @@ def consent_problem(
 def recipient_type_problem(type: str, recipient_type: str) -> Rejection | None:
     """WhatsApp consent belongs to a number, not to İYS's individual/merchant split: BIREYSEL only."""
     if type == ConsentType.WHATSAPP and recipient_type != RecipientType.BIREYSEL:
-        return Rejection("WhatsApp consent has no recipient type: it is recorded as BIREYSEL")
+        return Rejection(_("WhatsApp consent has no recipient type: it is recorded as BIREYSEL"))
     return None

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from consent.implied import (
     WhatsAppFields,
@@ -334,9 +335,11 @@ def subscription_change(
     needs its evidence (source and date), goes into the ledger (which sets the subscription) and,
     for +90 numbers in Sync mode, to İYS (product.md: one truth, two views)."""
     if not contact.phone:
-        return Rejection("the contact has no mobile phone: there is nothing to subscribe")
+        return Rejection(gettext("the contact has no mobile phone: there is nothing to subscribe"))
     if source.startswith("IYS_"):
-        return Rejection("IYS_* sources are İYS's own (a citizen acting at İYS); choose where the brand collected it")
+        return Rejection(
+            gettext("IYS_* sources are İYS's own (a citizen acting at İYS); choose where the brand collected it")
+        )
     [result] = consent_apply(
         changes=[
             ConsentInput(
@@ -404,12 +407,14 @@ def whatsapp_consent_change(
     evidence (where it was collected, when, and a text saying what proves it), written to the
     ledger, which sets the contact's fields (product.md WhatsApp consent: the contact page)."""
     if not contact.whatsapp_number:
-        return Rejection("the contact has no WhatsApp number: there is no WhatsApp consent to change")
+        return Rejection(gettext("the contact has no WhatsApp number: there is no WhatsApp consent to change"))
     evidence = " ".join(evidence.split())
     if not evidence:
-        return Rejection("say what the evidence is (e.g. the signed form, the e-mail, the call)")
+        return Rejection(gettext("say what the evidence is (e.g. the signed form, the e-mail, the call)"))
     if source not in WHATSAPP_SOURCES or source == ConsentSource.NOT_STATED:
-        return Rejection(f"choose where the consent was collected ({source} does not say it)")
+        return Rejection(
+            gettext("choose where the consent was collected (%(source)s does not say it)") % {"source": source}
+        )
     [result] = consent_apply(
         changes=[
             ConsentInput(

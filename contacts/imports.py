@@ -4,7 +4,8 @@ contacts.reading turns the file into batches of parsed lines; this module claims
 runs it, and writes and records each batch. Each batch commits its effects, its rejected lines,
 the counts and the checkpoint (`lines_done`) in one transaction, so a worker killed mid-file
 resumes where it stopped and applies nothing twice; accepted lines land whatever the other lines
-hold."""
+hold. A failed transfer's message is worded in the active language (the worker's is
+settings.LANGUAGE_CODE, contacts.tasks), as its bad-line reasons are: the panel shows both."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from django.db import (
 )
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from contacts.bulk import insert_objects
 from contacts.models import FileEncoding, FileTransfer, FileTransferStatus, RejectedLine
@@ -47,12 +50,13 @@ MAX_RUNS_WITHOUT_PROGRESS = 3
 
 
 def _size(n: float) -> str:
+    """A file size in the active language's digits (1,5 MB in Turkish, 1.5 MB in English)."""
     if n < 1024:
-        return f"{int(n):,} bytes"
+        return gettext("%(n)s bytes") % {"n": number_format(int(n), force_grouping=True)}
     for unit in ("KB", "MB", "GB"):
         n /= 1024
         if n < 1024 or unit == "GB":
-            return f"{n:,.1f} {unit}"
+            return f"{number_format(n, 1, force_grouping=True)} {unit}"
     raise AssertionError("unreachable")
 
 
@@ -61,16 +65,23 @@ def check_size(size: int) -> None:
     limit = settings.FILE_TRANSFER_MAX_UPLOAD_BYTES
     if size > limit:
         raise ValidationError(
-            f"the file is {_size(size)}; files of at most {_size(limit)} can be uploaded: split it into smaller files"
+            gettext("the file is %(size)s; files of at most %(max)s can be uploaded: split it into smaller files")
+            % {"size": _size(size), "max": _size(limit)}
         )
 
 
 def check_extension(filename: str) -> None:
     ext = os.path.splitext(filename)[1].lower()
     if ext not in ALLOWED_EXTENSIONS:
+        named = {"name": filename, "ext": ext}
+        if ext:
+            raise ValidationError(
+                gettext("'%(name)s' cannot be imported: only .txt and .csv files are accepted (this one is %(ext)s)")
+                % named
+            )
         raise ValidationError(
-            f"'{filename}' cannot be imported: only .txt and .csv files are accepted"
-            + (f" (this one is {ext})" if ext else " (this one has no extension)")
+            gettext("'%(name)s' cannot be imported: only .txt and .csv files are accepted (this one has no extension)")
+            % named
         )
 
 
@@ -142,12 +153,12 @@ def _fail(transfer_id: int, message: str) -> None:
 
 def _stuck_message(transfer: FileTransfer) -> str:
     done = transfer.lines_done
-    imported = f"lines 1–{done} were imported" if done else "no line was imported"
-    return (
-        f"the import stopped {MAX_RUNS_WITHOUT_PROGRESS} times at line {done + 1} without getting further "
-        f"(the worker processing it failed or was stopped each time; its log says why); {imported}. "
-        f"Check the lines from {done + 1} on and upload them again, or report this transfer (id {transfer.pk})."
-    )
+    imported = gettext("lines 1–%(done)s were imported") % {"done": done} if done else gettext("no line was imported")
+    return gettext(
+        "the import stopped %(runs)s times at line %(line)s without getting further (the worker processing it "
+        "failed or was stopped each time; its log says why); %(imported)s. Check the lines from %(line)s on and "
+        "upload them again, or report this transfer (id %(id)s)."
+    ) % {"runs": MAX_RUNS_WITHOUT_PROGRESS, "line": done + 1, "imported": imported, "id": transfer.pk}
 
 
 def file_transfer_run(*, transfer_id: int) -> FileTransfer:
@@ -203,7 +214,7 @@ def _run(transfer: FileTransfer) -> FileTransfer:
         _fail(transfer.pk, exc.messages[0])
         return FileTransfer.objects.get(pk=transfer.pk)
     except (OSError, ValueError):
-        _fail(transfer.pk, "the uploaded file is no longer on the server; upload it again")
+        _fail(transfer.pk, gettext("the uploaded file is no longer on the server; upload it again"))
         return FileTransfer.objects.get(pk=transfer.pk)
     encoding = file_encoding(path, transfer.encoding, max_line=settings.FILE_TRANSFER_MAX_LINE_BYTES)
     FileTransfer.objects.filter(pk=transfer.pk).update(
@@ -241,9 +252,12 @@ def _run(transfer: FileTransfer) -> FileTransfer:
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 _fail(
                     transfer.pk,
-                    f"the import stopped: lines {first}–{last} could not be saved ({reason}); the lines before "
-                    f"them were imported. Check those lines and upload them again, or report this transfer "
-                    f"(id {transfer.pk}).",
+                    gettext(
+                        "the import stopped: lines %(first)s–%(last)s could not be saved (%(reason)s); the lines "
+                        "before them were imported. Check those lines and upload them again, or report this "
+                        "transfer (id %(id)s)."
+                    )
+                    % {"first": first, "last": last, "reason": reason, "id": transfer.pk},
                 )
                 return FileTransfer.objects.get(pk=transfer.pk)
             statistics.lines_written(len(pending))
@@ -251,9 +265,13 @@ def _run(transfer: FileTransfer) -> FileTransfer:
                 reset_queries()
     transfer = FileTransfer.objects.get(pk=transfer.pk)
     if transfer.read_count == 0:
-        _fail(transfer.pk, "the file has no lines to import")
+        _fail(transfer.pk, gettext("the file has no lines to import"))
     elif transfer.rejected_count == transfer.read_count:
-        _fail(transfer.pk, f"no valid line: all {transfer.read_count} lines were rejected; see the report")
+        _fail(
+            transfer.pk,
+            gettext("no valid line: all %(count)s lines were rejected; see the report")
+            % {"count": number_format(transfer.read_count, force_grouping=True)},
+        )
     else:
         FileTransfer.objects.filter(pk=transfer.pk).update(
             status=FileTransferStatus.DONE, finished_at=timezone.now(), bytes_done=size, claim=None

@@ -3,7 +3,8 @@
 Pure reading and parsing, no ORM writes: lines are read with a length limit, decoded in the
 file's encoding (chosen at upload or detected here), refused when hostile (too long, NUL, not in
 the encoding) and parsed by the transfer kind; `parsed_batches` yields them a batch at a time and
-`in_child_process` runs it in a forked process. contacts.imports writes what it yields."""
+`in_child_process` runs it in a forked process. contacts.imports writes what it yields. Reasons are
+worded in the active language (the worker's is settings.LANGUAGE_CODE; a forked child keeps it)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ import pickle
 import signal
 import traceback
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_lazy
+
 from contacts.models import FileEncoding
 from contacts.parsers import Rejection, detect_encoding, is_utf8, is_utf8_line, mostly_utf8
 from contacts.transfers import DEFERRED, Prepared
@@ -25,7 +29,7 @@ logger = logging.getLogger(__name__)
 PIPE_BYTES = 1 << 20  # the parser process's pipe: a batch of pickled lines (Linux allows up to 1 MiB unprivileged)
 CHUNK = 1 << 20
 SHOWN_BYTES = 16 << 10  # of a line rejected before decoding, what the report shows (it keeps 4000 characters)
-NUL_REASON = (
+NUL_REASON = gettext_lazy(
     "the line contains a NUL character (byte 0), which cannot be stored: remove it "
     "(a file saved as UTF-16 has one in every line: save it as UTF-8)"
 )
@@ -92,12 +96,12 @@ def parsed_batches(
             start, last_offset = last_offset, offset
             refused = None
             if len(raw) > max_line:
-                refused = (
-                    f"the line is {offset - start:,} bytes long; lines longer than {max_line:,} bytes are not "
-                    "read (the rest of it was skipped)"
-                )
+                refused = gettext(
+                    "the line is %(size)s bytes long; lines longer than %(max)s bytes are not read (the rest of "
+                    "it was skipped)"
+                ) % {"size": _grouped(offset - start), "max": _grouped(max_line)}
             elif b"\x00" in raw:
-                refused = NUL_REASON
+                refused = str(NUL_REASON)
             else:
                 try:
                     text = raw.decode(encoding)
@@ -122,7 +126,7 @@ def parsed_batches(
                     if kind.is_header(text):
                         problem = kind.header(text)
                         if problem is not None:
-                            yield "fail", f"line {number}: {problem.reason}"
+                            yield "fail", _on_line(number, problem.reason)
                             return
                         if number > resume_after:
                             pending.append((number, "", None))
@@ -134,27 +138,53 @@ def parsed_batches(
                 yield _batch(kind, pending, offset)
                 pending = []
     if not header_seen and kind.has_header:
-        missing = "the header row (exid, email, msisdn, wpNumber, permission) is missing"
+        missing = gettext("the header row (exid, email, msisdn, wpNumber, permission) is missing")
         if first_refused:
-            yield "fail", f"{missing}: no line could be read (line {first_refused[0]}: {first_refused[1]})"
+            first = _on_line(*first_refused)
+            yield (
+                "fail",
+                gettext("%(missing)s: no line could be read (%(first)s)") % {"missing": missing, "first": first},
+            )
         else:
-            yield "fail", f"the file is empty: {missing}"
+            yield "fail", gettext("the file is empty: %(missing)s") % {"missing": missing}
         return
     yield _batch(kind, pending, last_offset)
 
 
 def _not_in_encoding(raw: bytes, encoding: str, detected: bool) -> str:
     """Why a line of a UTF-8 file is not UTF-8, or why one of a Windows-1254 file is refused."""
-    name = ENCODING_NAMES.get(encoding, encoding.upper())
+    named = {"name": ENCODING_NAMES.get(encoding, encoding.upper())}
     if encoding != "cp1254":
         if detected:
-            return f"the line is not valid {name} (the rest of the file is): save the file in one encoding"
-        return f"the line is not valid {name} text; choose the file's encoding when uploading"
+            return (
+                gettext("the line is not valid %(name)s (the rest of the file is): save the file in one encoding")
+                % named
+            )
+        return gettext("the line is not valid %(name)s text; choose the file's encoding when uploading") % named
     if not is_utf8_line(raw):
-        return f"the line is neither {name} nor UTF-8 text: save the file in one of them"
+        return gettext("the line is neither %(name)s nor UTF-8 text: save the file in one of them") % named
     if detected:
-        return f"the line is in UTF-8 while the rest of the file is in {name}: save the file in one encoding"
-    return f"the line is in UTF-8, not {name} as chosen: choose UTF-8 when uploading, or save the file in one encoding"
+        return (
+            gettext("the line is in UTF-8 while the rest of the file is in %(name)s: save the file in one encoding")
+            % named
+        )
+    return (
+        gettext(
+            "the line is in UTF-8, not %(name)s as chosen: choose UTF-8 when uploading, or save the file in one "
+            "encoding"
+        )
+        % named
+    )
+
+
+def _grouped(n: int) -> str:
+    """A byte count with the active language's thousands separator (1,048,577 or 1.048.577)."""
+    return number_format(n, force_grouping=True)
+
+
+def _on_line(number: int, reason: str) -> str:
+    """A whole-file failure that one line explains: 'line 3: <reason>'."""
+    return gettext("line %(number)s: %(reason)s") % {"number": number, "reason": reason}
 
 
 def _shown(raw: bytes, encoding: str) -> str:

@@ -1,4 +1,5 @@
-"""The rejected-lines report of a File Transfer: CSV of line number, raw line, reason."""
+"""The rejected-lines report of a File Transfer: CSV of line number, raw line, reason. The header
+is in the language active when the report is written, as the stored reasons were (contacts.parsers)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import csv
 import os
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from contacts.cells import safe_cell
 from contacts.models import FileTransfer
 
-HEADER = ["line", "raw line", "reason"]
+HEADER = [gettext_lazy("line"), gettext_lazy("raw line"), gettext_lazy("reason")]
 
 
 class _Echo:
@@ -21,7 +23,7 @@ class _Echo:
 def rejected_report_rows(transfer: FileTransfer):
     """CSV text rows, streamed from the database (never the whole report in memory)."""
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(HEADER)  # BOM: Excel opens Turkish characters right
+    yield "\ufeff" + writer.writerow([str(name) for name in HEADER])  # BOM: Excel opens Turkish characters right
     for line_no, raw, reason in (
         transfer.rejected_lines.order_by("line_no").values_list("line_no", "raw", "reason").iterator(chunk_size=2000)
     ):

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from contacts.bulk import insert_rows, new_row, update_rows
 from contacts.models import Contact, ContactList, ContactListMembership, FileTransfer
@@ -162,8 +163,8 @@ class UserUpload(TransferKind):
                 if contact.address and contact.address != record.phone:
                     results.append(
                         Rejection(
-                            f"externalId {record.external_id} belongs to a contact with another "
-                            f"phone number ({contact.address})"
+                            _("externalId %(exid)s belongs to a contact with another phone number (%(address)s)")
+                            % {"exid": record.external_id, "address": contact.address}
                         )
                     )
                     continue
@@ -212,7 +213,7 @@ class UserUpload(TransferKind):
     def contact_list(self) -> ContactList:
         transfer = self.transfer
         if transfer.contact_list_id is None:
-            contact_list, _ = ContactList.objects.get_or_create(
+            contact_list, _created = ContactList.objects.get_or_create(
                 name=transfer.name, defaults={"created_by": transfer.uploaded_by}
             )
             FileTransfer.objects.filter(pk=transfer.pk).update(contact_list=contact_list)

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from consent.models import ConsentChange
 from contacts.models import Contact
@@ -59,6 +60,18 @@ def test_iys_rules_refuse_with_422_and_the_reason(api, change, words):
     assert response.status_code == 422, response.json()
     assert words in response.json()["detail"]
     assert not ConsentChange.objects.exists()
+
+
+def test_the_ledgers_refusals_are_english_whatever_the_panels_language(api):
+    """The ledger and the upload parsers word their reasons in the active language; the API's is English."""
+    with translation.override("tr"):
+        future = api.post(
+            "/api/v1/consents/", {**ONAY, "consent_date": "2099-01-01 00:00:00"}, HTTP_ACCEPT_LANGUAGE="tr"
+        )
+        platform = api.post("/api/v1/consents/", {**ONAY, "source": "pigeon"}, HTTP_ACCEPT_LANGUAGE="tr")
+    assert future.status_code == 422 and future.json()["detail"] == "the consent date is in the future"
+    assert platform.status_code == 400
+    assert platform.json()["errors"]["source"][0].startswith("the platform 'pigeon' is not known")
 
 
 @pytest.mark.parametrize(

@@ -68,11 +68,13 @@ def test_utf8_bom_csv_is_read():
 
 
 def test_a_file_with_no_valid_line_fails_with_a_clear_message():
-    transfer = import_data_file("sms-iys", "all_bad_sms.txt")
+    with translation.override("en"):  # the failure is worded in the active language
+        transfer = import_data_file("sms-iys", "all_bad_sms.txt")
     assert transfer.status == FileTransferStatus.FAILED
     assert "no valid line" in transfer.error and transfer.rejected_count == 2
 
 
+@translation.override("en")  # the reasons, the report's header and the failures are in the active language
 def test_import_file_command_prints_json_and_fails_on_refused_files(capsys):
     from tests.contacts.helpers import DATA
 

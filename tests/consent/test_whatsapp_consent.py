@@ -261,6 +261,7 @@ def test_the_contact_page_changes_whatsapp_consent_only_with_evidence(client, st
 
 
 def test_the_whatsapp_page_refuses_what_the_ledger_refuses(client, staff):
+    client.cookies.load({"django_language": "en"})  # the refusals are in the user's language
     contact = ContactFactory(whatsapp_number=NUMBER)
     url = reverse("admin:consent_whatsapp_change", args=[contact.pk])
     future = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%d %H:%M")

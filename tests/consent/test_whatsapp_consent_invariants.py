@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -52,13 +52,14 @@ def _apply(step: int, op: tuple) -> None:
         return
     holders = list(Contact.objects.filter(whatsapp_number__isnull=False).order_by("pk"))
     if holders:
-        result = whatsapp_consent_change(
-            contact=holders[op[1] % len(holders)],
-            opt_in=op[2],
-            source="HS_WEB",
-            consent_date=when or now,
-            evidence=f"evidence {step}",
-        )
+        with translation.override("en"):  # the ledger words its refusals in the active language
+            result = whatsapp_consent_change(
+                contact=holders[op[1] % len(holders)],
+                opt_in=op[2],
+                source="HS_WEB",
+                consent_date=when or now,
+                evidence=f"evidence {step}",
+            )
         assert not isinstance(result, Rejection) or "future" in result.reason
 
 

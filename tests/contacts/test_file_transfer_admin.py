@@ -22,7 +22,9 @@ def upload(client, name, kind="sms-iys", label="May consents"):
     )
 
 
-def test_marketer_uploads_and_sees_counts_and_report(client, marketer, django_capture_on_commit_callbacks):
+def test_marketer_uploads_and_sees_counts_and_report(client, marketer, django_capture_on_commit_callbacks, settings):
+    settings.LANGUAGE_CODE = "en"  # the worker writes the reasons in it (Turkish: test_import_reasons_language)
+    client.cookies.load({"django_language": "en"})
     client.force_login(marketer)
     with django_capture_on_commit_callbacks(execute=True) as queued:
         response = upload(client, "sms_iys_mixed.txt")
@@ -42,6 +44,7 @@ def test_marketer_uploads_and_sees_counts_and_report(client, marketer, django_ca
 
 
 def test_other_extensions_are_refused_in_the_form(client, marketer):
+    client.cookies.load({"django_language": "en"})
     client.force_login(marketer)
     response = upload(client, "contacts.xlsx", kind="users")
     assert response.status_code == 200

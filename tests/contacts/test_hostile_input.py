@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import DataError
 from django.urls import reverse
+from django.utils import translation
 
 from consent.models import Consent, ConsentChange
 from contacts import imports
@@ -28,6 +29,14 @@ from tests.services import require_postgres
 pytestmark = pytest.mark.django_db
 
 SMS = "90533123456{}; SMS; ONAY; 15.05.2025 14:23:00; u{}"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The reasons and failures are matched in English (they are written in the active language:
+    see test_import_reasons_language for Turkish)."""
+    with translation.override("en"):
+        yield
 
 
 def run(body: bytes, kind: str = "sms-iys", encoding: str = "auto", name: str = "f.txt"):
@@ -109,6 +118,7 @@ def test_a_transfer_that_keeps_stopping_at_the_same_line_is_failed_not_resumed_f
         enqueue=False,
     )
     settings.FILE_TRANSFER_STALE_SECONDS = 0  # every run is presumed dead as soon as it stops
+    settings.LANGUAGE_CODE = "en"  # the worker words the failure in it
     with pytest.raises(ZeroDivisionError):
         file_transfer_run(transfer_id=transfer.pk)
     for _ in range(imports.MAX_RUNS_WITHOUT_PROGRESS - 1):
@@ -185,6 +195,7 @@ def test_the_parser_process_obeys_the_line_limit_too(tmp_path, settings, caplog)
 
 def test_an_upload_over_the_size_cap_is_refused_in_the_form(client, marketer, settings):
     settings.FILE_TRANSFER_MAX_UPLOAD_BYTES = 1000
+    client.cookies.load({"django_language": "en"})
     client.force_login(marketer)
     response = client.post(
         reverse("admin:contacts_filetransfer_add"),
