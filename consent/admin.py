@@ -28,6 +28,7 @@ from consent.models import (
 from consent.rules import WHATSAPP_SOURCES
 from consent.selectors import IysGate, iys_gate
 from consent.services import subscription_change, whatsapp_consent_change
+from contacts.admin_inlines import LatestRowsInline
 from contacts.models import Contact, SmsSubscription, WhatsAppConsent
 from contacts.parsers import Rejection
 from contacts.phones import to_e164
@@ -91,24 +92,17 @@ class ConsentChangeAdmin(ReadOnlyAdmin):
         return JsonResponse(consent_changes_per_day().as_dict())
 
 
-class ConsentHistoryInline(admin.TabularInline):
-    """On the contact's page: its consent history, newest first."""
+class ConsentHistoryInline(LatestRowsInline):
+    """On the contact's page: its newest consent changes, and a link to all of them in the history."""
 
     model = ConsentChange
     fk_name = "contact"
-    extra = 0
-    max_num = 0
-    can_delete = False
     verbose_name_plural = _("consent history")
     fields = HISTORY_COLUMNS
     readonly_fields = fields
     ordering = ["-created_at", "-pk"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    changelist = "admin:consent_consentchange_changelist"
+    all_rows_label = _("All %(count)s consent changes")
 
 
 @admin.register(IysSubmission)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from consent.admin import ReadOnlyAdmin
 from consent.selectors import Exclusion, audience_with_exclusions
 from contacts.admin import CheapPaginator
+from contacts.admin_inlines import LatestRowsInline
 from messaging.admin_reports import CampaignReports, MessageHistoryReports
 from messaging.forms import istanbul
 from messaging.models import Audience, CampaignStatus, Message, MessageStatusEvent
@@ -339,24 +340,21 @@ class MessageAdmin(MessageHistoryReports, ReadOnlyAdmin):
     exclude = ["claim", "next_attempt_at", "claimed_at", "handed_at"]
 
 
-class ContactMessagesInline(admin.TabularInline):
-    """On the contact's page: the messages sent to it, newest first."""
+class ContactMessagesInline(LatestRowsInline):
+    """On the contact's page: its newest messages (the message_contact_created index, as the
+    timeline reads them), and a link to all of them in Message History."""
 
     model = Message
     fk_name = "contact"
-    extra = 0
-    max_num = 0
-    can_delete = False
     verbose_name_plural = _("messages")
     fields = ["created_at", "channel", "kind", "campaign", "status", "raw_status", "reason"]
     readonly_fields = fields
-    ordering = ["-id"]
+    ordering = ["-created_at", "-id"]
+    changelist = "admin:messaging_message_changelist"
+    all_rows_label = _("All %(count)s messages")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("campaign")  # its name in every row
 
 
 from messaging import admin_policy, admin_segments  # noqa: E402,F401  (register Sending policy, Segments)
