@@ -253,3 +253,31 @@ def test_the_waiting_time_runs_from_when_the_sms_went(
     report(Message.objects.get(pk=sms.pk), "delivered", django_capture_on_commit_callbacks)
     assert EnrolmentStep.objects.get(step="wait").branch == "delivered"
     assert meta.recipients() == {}
+
+
+def test_a_contact_deleted_mid_journey_gets_nothing_more(
+    accounts, infobip, meta, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Deleted while waiting: the enrolment goes with it; deleted between the message being made and
+    sent: the message is never sent (the core's rule for a contact that is gone)."""
+    from messaging.single import messages_send_single_ids
+
+    active_journey()
+    waiting = contact("+905320000001")
+    enter([waiting], django_capture_on_commit_callbacks)
+    assert infobip.recipients() == {"905320000001": 1}
+    waiting.delete()
+    time_passes(61)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolments_run_due()
+    assert Enrolment.objects.count() == 0 and meta.recipients() == {}
+
+    monkeypatch.setattr("messaging.single._queue_many", lambda ids: None)  # made, not yet sent
+    gone = contact("+905320000002")
+    enter([gone], django_capture_on_commit_callbacks)
+    pending = Message.objects.get(to="+905320000002")
+    gone.delete()
+    messages_send_single_ids(message_ids=[pending.pk])
+    pending.refresh_from_db()
+    assert (pending.status, pending.reason) == ("skipped", "the contact was deleted")
+    assert "905320000002" not in infobip.recipients()
