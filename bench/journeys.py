@@ -30,7 +30,6 @@ import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # this file is bench/journeys.py: with bench/ on the path, `import journeys` would find it, not the app
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
+from bench.journeys_books import check_books, met, outcome_of, print_lateness  # noqa: E402
 from bench.production import (  # noqa: E402
     consented_phone,
     cpu_seconds,
@@ -55,29 +55,12 @@ from bench.production import (  # noqa: E402
 )
 
 KICKS = "bench_journeys_kicks"  # where run_journeys goes: no worker reads it
-UNDELIVERED, SILENT, DELIVERED = "undelivered", "silent", "delivered"
-
-
-def outcome_of(i: int) -> str:
-    k = i % 20
-    return UNDELIVERED if k < 2 else SILENT if k == 2 else DELIVERED
-
-
-def met(ok: bool) -> str:
-    return "met" if ok else "NOT met"
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def route_kicks_away() -> None:
@@ -251,7 +234,7 @@ def main() -> None:
     from contacts.services import contact_list_add
     from journeys.models import Enrolment, EnrolmentStep, Journey
     from journeys.services import journey_activate, journey_save_steps
-    from messaging.models import Message, MessageStatusEvent
+    from messaging.models import Message
     from providers.services import account_install
     from tests.fakes.infobip import FakeInfobip
     from tests.fakes.whatsapp import FakeWhatsApp
@@ -416,107 +399,18 @@ def main() -> None:
         f"a step; all cores {busy_pct:.0f}% busy; {kicks:,} run_journeys kicks left unread ({KICKS})"
     )
 
-    # --- timer lateness -------------------------------------------------------------------------
-    step_table = EnrolmentStep._meta.db_table
-    event_table = MessageStatusEvent._meta.db_table
-    message_table = Message._meta.db_table
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT w.branch, w.reason, EXTRACT(EPOCH FROM w.at - GREATEST(s.at, m.sent_at)),
-                   EXTRACT(EPOCH FROM w.at - e.at), EXTRACT(EPOCH FROM m.sent_at - s.at)
-            FROM {step_table} w
-            JOIN {step_table} s ON s.enrolment_id = w.enrolment_id AND s.step = 'sms'
-            JOIN {message_table} m ON m.id = s.message_id
-            LEFT JOIN LATERAL (
-                SELECT min(at) AS at FROM {event_table} x
-                WHERE x.message_id = s.message_id AND x.status IN ('delivered', 'undelivered')
-            ) e ON true
-            WHERE w.step = 'wait' AND w.journey_id = %s
-            """,  # noqa: S608
-            [journey.pk],
-        )
-        rows = cursor.fetchall()
-    timeouts = [float(since) - wait for b, r, since, _e, _lag in rows if r.startswith("no delivery report")]
-    delivered = [float(after) for b, _r, _s, after, _lag in rows if b == "delivered" and after is not None]
-    reported = [
-        float(e) for b, r, _s, e, _lag in rows if b == "not_delivered" and e is not None and not r.startswith("no")
-    ]
-    lags = [float(lag) for *_rest, lag in rows if lag is not None]
-    if lags:
-        print(
-            f"  sending lag (the SMS made → handed to Infobip): p50 {percentile(lags, 50):.2f} s, "
-            f"p99 {percentile(lags, 99):.2f} s, max {max(lags):.2f} s"
-        )
-    for label, values in (
-        ("timeouts (no report): passed − (the SMS went + wait)", timeouts),
-        ("delivered: passed − the delivered report's time", delivered),
-        ("undelivered: passed − the undelivered report's time", reported),
-    ):
-        if values:
-            print(
-                f"  timer lateness, {label}: p50 {percentile(values, 50):.2f} s, p99 {percentile(values, 99):.2f} s, "
-                f"max {max(values):.2f} s, mean {statistics.fmean(values):.2f} s ({len(values):,})"
-            )
-    p99 = percentile(timeouts, 99)
-    print(f"  timeout p99 {p99:.2f} s (target ≤ 10 s: {met(p99 <= 10)})")
-
-    # --- the books ------------------------------------------------------------------------------
-    problems = []
-    sms_books, wa_books, wa_keys = sms_fake.recipients(), meta.recipients(), meta.keys()
-    classes = {i: outcome_of(i) for i in range(n)}
-    phones = {consented_phone(i).lstrip("+"): i for i in range(n)}
-    numbers = {whatsapp_number(i).lstrip("+"): i for i in range(n)}
-    sms_dupes = sum(sms_books.values()) - len(sms_books)
-    sms_lost = len(set(phones) - set(sms_books))
-    sms_strays = len(set(sms_books) - set(phones))
-    expected_wa = {number for number, i in numbers.items() if classes[i] != DELIVERED}
-    wa_dupes = sum(k - 1 for number, k in wa_books.items() if k > 1)
-    wa_lost = len(expected_wa - set(wa_books))
-    wa_wrong = len(set(wa_books) - expected_wa)
-    by_class = Counter(classes.values())
-    print(
-        f"  Infobip's books: {len(sms_books):,} numbers, {sms_dupes} duplicates, {sms_lost} lost, {sms_strays} "
-        f"strays, {sms_fake.duplicates} repeated ids refused; {sms_fake.dlr_posted:,} reports posted "
-        f"({by_class[DELIVERED]:,} delivered, {by_class[UNDELIVERED]:,} undelivered, {by_class[SILENT]:,} none)"
+    rows, timeouts = print_lateness(journey=journey, wait=wait)
+    problems = check_books(
+        sms_fake=sms_fake, meta=meta, n=n, journey=journey, rows=rows, timeouts=timeouts, paths=paths, entered=entered
     )
-    print(
-        f"  Meta's books: {len(wa_books):,} numbers for {len(expected_wa):,} not delivered: {wa_dupes} duplicates, "
-        f"{wa_lost} lost, {wa_wrong} to a delivered (or unknown) contact; keys twice: "
-        f"{sum(wa_keys.values()) - len(wa_keys)}"
-    )
-    if sms_dupes or sms_lost or sms_strays or sms_fake.duplicates:
-        problems.append("the SMS books")
-    if wa_dupes or wa_lost or wa_wrong or sum(wa_keys.values()) != len(wa_keys):
-        problems.append("the WhatsApp books")
-    states = Counter(dict(Enrolment.objects.filter(journey=journey).values_list("state").annotate(k=Count("pk"))))
-    expected_paths = {
-        ("sms", "next"): n,
-        ("wait", "delivered"): by_class[DELIVERED],
-        ("wait", "not_delivered"): by_class[UNDELIVERED] + by_class[SILENT],
-        ("whatsapp", "next"): by_class[UNDELIVERED] + by_class[SILENT],
-        ("done", ""): n,
-    }
-    reasons = Counter(r.split(" within")[0] for b, r, *_rest in rows if b == "not_delivered")
-    print(f"  enrolments: {dict(states)}; not delivered by {dict(reasons)}")
-    if states != Counter({"finished": n}) or entered != n:
-        problems.append(f"enrolments {dict(states)} (entered {entered:,})")
-    if paths != Counter(expected_paths):
-        problems.append(f"paths {dict(paths)} (expected {expected_paths})")
-    if len(timeouts) != by_class[SILENT]:
-        problems.append(f"{len(timeouts):,} timeouts for {by_class[SILENT]:,} silent numbers")
-    if problems:
-        print(f"  BOOKS WRONG: {'; '.join(problems)}")
-    else:
-        print("  books: right (0 duplicates, 0 lost; every not-delivered contact one WhatsApp, no delivered one any)")
     if profile is not None:
         import pstats
 
         print(f"  profile of engine worker 0 ({profile}):")
         for key in ("tottime", "cumulative"):
             pstats.Stats(str(profile), stream=sys.stdout).sort_stats(key).print_stats(25)
+    from django.db import connection
+
     connection.close()
     sys.exit(1 if problems else 0)
 

@@ -56,7 +56,7 @@ def journey_enrol(*, journey: Journey, contact_ids: Iterable[int], entered_by: s
         # who entered (the rule may have kept some out): the chunk's rows of this instant
         entered += _count(journey, chunk, now) if key is not None else len(chunk)
     if entered:
-        transaction.on_commit(_kick)
+        transaction.on_commit(kick)
     return entered
 
 
@@ -64,7 +64,8 @@ def _count(journey: Journey, contact_ids: list[int], now: datetime) -> int:
     return Enrolment.objects.filter(journey=journey, contact_id__in=contact_ids, entered_at=now).count()
 
 
-def _kick() -> None:
+def kick() -> None:
+    """Run due steps now (after the transaction that made them due commits)."""
     from journeys.tasks import run_journeys
 
     run_journeys.delay()
@@ -138,4 +139,4 @@ def on_status_moved(sender, *, changes, **kwargs) -> None:
 
     final = [c["id"] for c in changes if c["status"] in FINAL]
     if final and enrolments_wake(message_ids=final):
-        transaction.on_commit(_kick)
+        transaction.on_commit(kick)

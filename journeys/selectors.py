@@ -1,5 +1,5 @@
 """Reads for the journey pages: the diagram (steps by layer, each in words, with how many contacts
-are at it now and how many took each of its branches) and the dashboard-style counts."""
+are at it now and how many took each of its branches)."""
 
 from __future__ import annotations
 
@@ -142,16 +142,3 @@ def journey_diagram(journey: Journey) -> dict:
             row.append(box)
         rows.append(row)
     return {"rows": rows, "start": definition.get("start", ""), "empty": not graph}
-
-
-def journey_counts(journey_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per journey: contacts in it now, finished, stopped."""
-    counts: dict[int, dict[str, int]] = {pk: {} for pk in journey_ids}
-    for journey_id, state, n in (
-        Enrolment.objects.filter(journey_id__in=journey_ids)
-        .values_list("journey_id", "state")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        counts[journey_id][state] = n
-    return counts

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from journeys.entry import kick
 from journeys.graph import SEND_SMS, SEND_WHATSAPP, definition_problems, steps_of
 from journeys.models import (
     Enrolment,
@@ -121,7 +122,7 @@ def journey_activate(*, journey: Journey, acting_user=None) -> Journey:
     journey.save(update_fields=["status", "status_reason", "activated_at", "updated_at"])
     if first and journey.entry == Entry.AUDIENCE:
         transaction.on_commit(lambda: _enrol_audience(journey.pk))
-    transaction.on_commit(_kick)
+    transaction.on_commit(kick)
     return journey
 
 
@@ -129,12 +130,6 @@ def _enrol_audience(journey_id: int) -> None:
     from journeys.tasks import enrol_audience
 
     enrol_audience.delay(journey_id)
-
-
-def _kick() -> None:
-    from journeys.tasks import run_journeys
-
-    run_journeys.delay()
 
 
 @transaction.atomic

@@ -92,7 +92,7 @@ def test_two_workers_racing_run_each_step_once(sms_account, infobip, monkeypatch
         Contact(phone=f"+90533{i:07d}", external_id=f"r{i}", sms_subscription="subscribed") for i in range(n)
     )
     journey = active_journey(ONE_SMS_THEN_WAIT)
-    monkeypatch.setattr("journeys.entry._kick", lambda: None)  # no eager run: the threads below are the workers
+    monkeypatch.setattr("journeys.entry.kick", lambda: None)  # no eager run: the threads below are the workers
     journey_enrol(journey=journey, contact_ids=Contact.objects.values_list("pk", flat=True), entered_by="test")
     assert Enrolment.objects.filter(step="sms").count() == n
     errors = []
@@ -125,7 +125,7 @@ def test_a_stale_claim_of_a_worker_still_running_cannot_send_twice(sms_account, 
     require_postgres()
     journey = active_journey(ONE_SMS_THEN_WAIT, name="slow")
     ayse = Contact.objects.create(phone="+905320000005", sms_subscription="subscribed")
-    monkeypatch.setattr("journeys.entry._kick", lambda: None)  # no eager run: the "workers" below do it
+    monkeypatch.setattr("journeys.entry.kick", lambda: None)  # no eager run: the "workers" below do it
     journey_enrol(journey=journey, contact_ids=[ayse.pk], entered_by="test")
     from journeys import engine
 
