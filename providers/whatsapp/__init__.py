@@ -8,7 +8,6 @@ Upload API), webhooks.py (signature, handshake, parsing)."""
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from functools import cached_property
 
@@ -33,10 +32,11 @@ from providers.whatsapp.form import (  # noqa: F401  (WhatsAppForm and new_verif
     WhatsAppForm,
     new_verify_token,
 )
+from providers.whatsapp.multi import GraphSender, Post
 from providers.whatsapp.templates import CreatedTemplate, Template, template_from_graph, template_problems
 
 logger = logging.getLogger(__name__)
-SEND_CONCURRENCY = 16  # requests in flight per dispatcher
+SEND_CONCURRENCY = 32  # requests in flight per dispatcher (one thread: multi.py)
 PAGE_LIMIT = 100
 MAX_PAGES = 200  # a paging loop that never ends is Meta's bug, not a reason to hang a worker
 ACCEPTED = {"accepted", "held_for_quality_assessment", "paused", ""}
@@ -49,7 +49,7 @@ class WhatsAppConnector(MessagingConnector):
     config_form = WhatsAppForm
     secret_fields = ("access_token", "app_secret")
     # Meta takes one message a request: a dispatcher claims up to max_batch and sends them
-    # SEND_CONCURRENCY at a time over one pooled connection set (send_each)
+    # SEND_CONCURRENCY at a time over keep-alive connections kept between batches (send_each)
     max_batch = 50
     one_per_request = True
     idempotent = False  # Meta has no idempotency key: a message that may have left is never sent again
@@ -57,12 +57,21 @@ class WhatsAppConnector(MessagingConnector):
 
     @cached_property
     def graph(self) -> GraphClient:
-        """One client (one connection pool) per connector instance: keep-alive between sends."""
+        """Template, upload and check calls (requests); sends go through `sender`."""
         return GraphClient(
             base_url=self.settings.get("base_url") or DEFAULT_BASE_URL,
             version=self.settings.get("api_version") or DEFAULT_VERSION,
             access_token=self.credentials.get("access_token", ""),
-            pool_size=SEND_CONCURRENCY,
+        )
+
+    @cached_property
+    def sender(self) -> GraphSender:
+        """The send path's client (libcurl's multi interface): its connections stay open between batches."""
+        return GraphSender(
+            base_url=self.settings.get("base_url") or DEFAULT_BASE_URL,
+            version=self.settings.get("api_version") or DEFAULT_VERSION,
+            access_token=self.credentials.get("access_token", ""),
+            concurrency=SEND_CONCURRENCY,
         )
 
     @property
@@ -198,12 +207,17 @@ class WhatsAppConnector(MessagingConnector):
         """One message. Meta's verdict on this message comes back as a SendResult (rejected with
         Meta's reason in words); anything that concerns more than this message, or whose outcome
         is unknown, raises WhatsAppSendError (see its flags)."""
-        try:
-            answer = self.graph.post(f"{self.settings['phone_number_id']}/messages", body=self.request_body(message))
-        except GraphUnreachable as exc:
-            raise WhatsAppSendError(f"WhatsApp: {exc}", maybe_sent=exc.maybe_sent) from None
-        except GraphError as exc:
-            return self._refused(message, exc)
+        outcome = self.send_each([message])[0]
+        if isinstance(outcome, WhatsAppSendError):
+            raise outcome
+        return outcome
+
+    def _verdict(self, message: OutboundMessage, answer: dict | GraphError | GraphUnreachable) -> SendResult:
+        """Graph's answer to one message (or how its request failed) in our terms; raises WhatsAppSendError."""
+        if isinstance(answer, GraphUnreachable):
+            raise WhatsAppSendError(f"WhatsApp: {answer}", maybe_sent=answer.maybe_sent)
+        if isinstance(answer, GraphError):
+            return self._refused(message, answer)
         messages = answer.get("messages")
         first = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
         wamid = first.get("id")
@@ -244,18 +258,18 @@ class WhatsAppConnector(MessagingConnector):
         )
 
     def send_each(self, messages: list[OutboundMessage]) -> list[SendResult | WhatsAppSendError]:
-        """The dispatcher's interface: every message its own request, SEND_CONCURRENCY at once, and
-        its own outcome (a refusal of one never makes another look unsent)."""
-        if len(messages) <= 1:
-            return [self._outcome(m) for m in messages]
-        with ThreadPoolExecutor(max_workers=min(SEND_CONCURRENCY, len(messages))) as pool:
-            return list(pool.map(self._outcome, messages))
-
-    def _outcome(self, message: OutboundMessage) -> SendResult | WhatsAppSendError:
-        try:
-            return self.send(message)
-        except WhatsAppSendError as exc:
-            return exc
+        """The dispatcher's interface: every message its own request, SEND_CONCURRENCY in flight at
+        once from this thread (multi.py), and its own outcome (a refusal of one never makes another
+        look unsent)."""
+        path = f"{self.settings['phone_number_id']}/messages"
+        answers = self.sender.post_each([Post(path, self.request_body(m)) for m in messages])
+        outcomes: list[SendResult | WhatsAppSendError] = []
+        for message, answer in zip(messages, answers, strict=True):
+            try:
+                outcomes.append(self._verdict(message, answer))
+            except WhatsAppSendError as exc:
+                outcomes.append(exc)
+        return outcomes
 
     def send_batch(self, messages: list[OutboundMessage], *, webhook_url: str = "") -> list[SendResult]:
         """One after the other (the dispatcher uses send_each). Once one was accepted a later error

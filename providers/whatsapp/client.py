@@ -101,7 +101,7 @@ class GraphClient:
             body = None
         if response.status_code < 300 and isinstance(body, dict):
             return body
-        raise _graph_error(response, body)
+        raise graph_error(response.status_code, response.text, body)
 
 
 def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
@@ -111,15 +111,16 @@ def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
     return isinstance(reason, NewConnectionError | NameResolutionError)
 
 
-def _graph_error(response: requests.Response, body) -> GraphError:
+def graph_error(status: int, text: str, body) -> GraphError:
+    """The error an answer `status` with `text` (its JSON `body`, or None) stands for."""
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
-        text = response.text[:200] if response.status_code >= 300 else "an answer that is not Graph's JSON"
-        return GraphError(http_status=response.status_code, message=text, transient=response.status_code >= 500)
+        text = text[:200] if status >= 300 else "an answer that is not Graph's JSON"
+        return GraphError(http_status=status, message=text, transient=status >= 500)
     data = error.get("error_data")
     details = data.get("details", "") if isinstance(data, dict) else ""
     return GraphError(
-        http_status=response.status_code,
+        http_status=status,
         code=_int(error.get("code")),
         subcode=_int(error.get("error_subcode")),
         message=str(error.get("message") or ""),

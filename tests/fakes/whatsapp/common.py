@@ -36,6 +36,7 @@ SYNC_FAILURES = {  # refused at once with this Graph error
     "0064": (131064, "Messaging limit reached", "Template classification violations.", False),
 }
 ACCEPT_THEN_500 = "0500"  # accepted and recorded, then answered 500 (the outcome looks unknown)
+ACCEPT_THEN_CUT = "0502"  # accepted and recorded, then the connection closed without an answer
 SILENT = "0009"  # accepted, no status webhook ever
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 WINDOW = 24 * 3600

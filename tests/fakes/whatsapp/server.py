@@ -21,6 +21,7 @@ import requests
 
 from tests.fakes.whatsapp.common import (
     ACCEPT_THEN_500,
+    ACCEPT_THEN_CUT,
     ASYNC_FAILURES,
     CUT,
     SILENT,
@@ -64,6 +65,7 @@ class FakeWhatsApp(TemplatesMixin, UploadsMixin, _QuickServer):
         self.hold_statuses = False  # keep statuses until set back to False (one batch, e.g. to shuffle)
         self.response_delay = 0.0  # before the answer (the message is recorded when the delay ends)
         self.in_flight = 0  # requests taken and not yet answered
+        self.most_in_flight = 0  # the most requests in flight at once so far
         self.posted: list[dict] = []  # webhooks the callback took: {"body", "signature"}
         self.post_failures = 0
         self._random = random.Random(13)
@@ -332,6 +334,7 @@ class FakeWhatsApp(TemplatesMixin, UploadsMixin, _QuickServer):
                     return self._reply(400, _error(100, "Invalid parameter", "the body is not JSON"))
                 with fake._lock:
                     fake.in_flight += 1
+                    fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
                 try:
                     if fake.response_delay:
                         time.sleep(fake.response_delay)
@@ -339,6 +342,9 @@ class FakeWhatsApp(TemplatesMixin, UploadsMixin, _QuickServer):
                 finally:
                     with fake._lock:
                         fake.in_flight -= 1
+                if answer == CUT:  # recorded, then the connection drops before any answer byte
+                    self.close_connection = True
+                    return None
                 self._reply(*answer)
 
             def do_GET(self):
@@ -352,7 +358,7 @@ class FakeWhatsApp(TemplatesMixin, UploadsMixin, _QuickServer):
 
         return Handler
 
-    def _dispatch(self, method: str, version: str, parts: list[str], query: dict, body: dict) -> tuple[int, dict]:
+    def _dispatch(self, method: str, version: str, parts: list[str], query: dict, body: dict) -> tuple[int, dict] | str:
         route = (method, *parts)
         if route == ("GET", self.phone_number_id):
             return 200, self._phone_number()
@@ -368,6 +374,8 @@ class FakeWhatsApp(TemplatesMixin, UploadsMixin, _QuickServer):
             code, answer, wamid = self._send(body)
             if wamid and str(body.get("to", "")).endswith(ACCEPT_THEN_500):
                 return 500, _error(131000, "Something went wrong", "", transient=True)
+            if wamid and str(body.get("to", "")).endswith(ACCEPT_THEN_CUT):
+                return CUT
             return code, answer
         if method == "GET" and len(parts) == 1 and parts[0] in self.templates:
             return 200, self.templates[parts[0]]
