@@ -232,7 +232,7 @@ CELERY_TASK_ROUTES = {
     "messaging.tasks.*": {"queue": "sending"},
     "channels_sms.tasks.*": {"queue": "sending"},
     "channels_whatsapp.tasks.*": {"queue": "sending"},
-    "providers.tasks.process_webhook*": {"queue": "webhooks"},
+    "providers.tasks.process_webhook*": {"queue": "webhooks"},  # process_webhooks (the inbox) and the old one
     "webhooks.tasks.*": {"queue": "default"},
     "journeys.tasks.*": {"queue": "sending"},  # outgoing: a slow receiver never delays incoming reports
     "providers.tasks.*": {"queue": "default"},
@@ -280,6 +280,12 @@ CELERY_BEAT_DEFAULTS: dict[str, dict] = {
         "task": "providers.tasks.check_all_accounts",
         "every_seconds": 3600,
         "description": "Tests every active connector account hourly; failures show on the dashboard.",
+    },
+    "Webhooks received: apply waiting posts": {
+        "task": "providers.tasks.webhooks_tick",
+        "every_seconds": 60,
+        "description": "Applies received provider webhooks that wait (a retry that is due, a stopped worker's posts); "
+        "each POST normally queues its own drain.",
     },
     "Webhooks: deliver due events": {
         "task": "webhooks.tasks.deliver_due",

@@ -78,20 +78,30 @@ def messages_update(updates: dict[int, dict]) -> int:
     return len(messages_update_moved(updates))
 
 
-@transaction.atomic
 def messages_update_moved(updates: dict[int, dict], *, only_if_moved: tuple[str, ...] = ()) -> set[int]:
     """messages_update, returning the ids whose status moved. Fields in `only_if_moved` are written
     only with a status that moves (a report's price and segments: a late or repeated report is not
     allowed to rewrite them)."""
+    return _update_moved(updates, only_if_moved=only_if_moved)[0]
+
+
+@transaction.atomic
+def _update_moved(
+    updates: dict[int, dict], *, only_if_moved: tuple[str, ...] = (), account_id: int | None = None
+) -> tuple[set[int], dict[int, dict]]:
+    """(the ids whose status moved, the rows as they were, locked). With `account_id`, only that
+    account's messages are touched (a report names ids; another account's are not its)."""
     if not updates:
-        return set()
+        return set(), {}
     now = timezone.now()
+    rows = Message.objects.select_for_update().filter(pk__any_of=list(updates))
+    if account_id is not None:
+        rows = rows.filter(account_id=account_id)
     current = {
         row["id"]: row
-        for row in Message.objects.select_for_update()
-        .filter(pk__any_of=list(updates))
-        .order_by("pk")
-        .values("id", "status", "done_at", "provider_id", "read_at", "channel", "to", "campaign_id")
+        for row in rows.order_by("pk").values(
+            "id", "status", "done_at", "provider_id", "read_at", "channel", "to", "campaign_id"
+        )
     }
     groups: dict[tuple[str, ...], list[dict]] = {}
     moved: set[int] = set()
@@ -129,7 +139,7 @@ def messages_update_moved(updates: dict[int, dict], *, only_if_moved: tuple[str,
         insert_rows(MessageStatusEvent, events)  # COPY on PostgreSQL: a dispatcher's batch in one go
         if status_moved.has_listeners():
             status_moved.send(sender=Message, changes=ChangedMessages(events, current))
-    return moved
+    return moved, current
 
 
 def _event(pk: int, status: str, change: dict, at) -> dict:
@@ -170,16 +180,15 @@ def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]
             by_pk[pk] = _furthest(by_pk.get(pk), report)
         elif report.provider_id:
             by_provider_id[report.provider_id] = _furthest(by_provider_id.get(report.provider_id), report)
+    unmatched = len(by_provider_id)
     if by_provider_id:
         for pk, provider_id in Message.objects.filter(
             account_id=account_id, provider_id__in=list(by_provider_id)
         ).values_list("pk", "provider_id"):
             by_pk[pk] = _furthest(by_pk.get(pk), by_provider_id[provider_id])
-    known = dict(Message.objects.filter(pk__any_of=list(by_pk), account_id=account_id).values_list("pk", "to"))
+            unmatched -= 1
     updates = {}
     for pk, report in by_pk.items():
-        if pk not in known:
-            continue
         change = {"status": report.status, "raw_status": report.raw_status[:120], "reason": report.error[:255]}
         if report.provider_id:
             change["provider_id"] = report.provider_id
@@ -192,7 +201,9 @@ def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]
         if report.read_at:
             change["read_at"] = report.read_at
         updates[pk] = change
-    moved = messages_update_moved(updates, only_if_moved=("price", "segments"))
+    # ids of other accounts' messages and unknown ids are left out by the locked read itself
+    moved, known_rows = _update_moved(updates, only_if_moved=("price", "segments"), account_id=account_id)
+    known = {pk: row["to"] for pk, row in known_rows.items()}
     # a report that moves nothing (late, repeated, out of order) has no side effect either; what a
     # bounce or a consent refusal means is the channel's (a WhatsApp bounce is not the phone's)
     bounced = {known[pk] for pk in moved if by_pk[pk].bounce}
@@ -204,9 +215,9 @@ def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]
             via.recipients_bounced(recipients=sorted(bounced), account=account)
         if refused:
             via.consent_refused(recipients=sorted(refused), account=account)
-    unknown = len(reports) - len(updates)
+    unknown = len(by_pk) - len(known) + unmatched
     if unknown:
-        logger.info("account %s: %d delivery report(s) for unknown messages ignored", account_id, unknown)
+        logger.info("account %s: delivery reports for %d unknown message(s) ignored", account_id, unknown)
     return len(moved)
 
 

@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings as django_settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from providers.base import Channel, Connector
@@ -80,3 +81,30 @@ class ProviderAccount(models.Model):
         if base != self.callback_base_url:
             type(self).objects.filter(pk=self.pk).update(callback_base_url=base)
             self.callback_base_url = base
+
+
+class WebhookPost(models.Model):
+    """A provider's webhook POST as it was received (secret and signature already checked): the
+    inbox the `webhooks` workers drain many at a time (providers.inbox). A row is deleted in the
+    transaction that applies it; one that failed waits `next_attempt_at` and is kept, with its
+    error, after MAX_ATTEMPTS."""
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    payload = models.TextField()  # the raw body decoded as latin-1: every byte survives unchanged
+    headers = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now)
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = _("received webhook")
+        verbose_name_plural = _("received webhooks")
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} ({self.received_at:%Y-%m-%d %H:%M:%S})"
+
+    def __repr__(self) -> str:
+        return f"<WebhookPost {self.pk} account {self.account_id}>"
