@@ -1,6 +1,9 @@
 """WhatsApp campaign benchmark (issue 13 "Speed"): a template campaign to N opted-in contacts
-through the fake Meta Cloud API (tests/fakes/whatsapp.py, real HTTP, a thread of this process), on
-PostgreSQL with real Redis and two real Celery workers (queue `sending`).
+through a fake Meta Cloud API over real HTTP, on PostgreSQL with real Redis and two real Celery
+workers (queue `sending`). The fake (tests/fakes/whatsapp/, a thread of this process) serves the
+template sync, the rate-limited run and the status webhooks; the unthrottled run's sends go to the
+send endpoint's light stand-in (tests/fakes/whatsapp/quick_sends.py: the same checks and books, an
+asyncio server in its own process), or with --full-fake to the fake itself.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/13 \\
         .venv/bin/python bench/send_whatsapp.py --contacts 1000000 --limited 15000
@@ -28,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from production import (  # noqa: E402
+    TICKS,
     cpu_seconds,
     django_on_fresh_database,
     insert_consented_contacts,
@@ -50,20 +54,35 @@ class _Discard(list):
         pass
 
 
+def cpu_by_name(*names: str) -> float:
+    """CPU seconds of every process named one of `names` (PostgreSQL's backends, redis-server), with
+    the children they reaped (backends that ended count through the postmaster)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if name in names:
+            total += sum(int(x) for x in fields[11:15]) / TICKS  # utime, stime, cutime, cstime
+    return total
+
+
 def met(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def wait_done(campaign_pk: int, fake=None) -> None:
-    """Until the campaign is done; with `fake`, a line a minute of what the fake has accepted."""
+def wait_done(campaign_pk: int, accepted=None) -> None:
+    """Until the campaign is done; with `accepted` (a count), a line a minute of what Meta's stand-in took."""
     from messaging.models import Campaign
 
     started = shown = time.monotonic()
     while Campaign.objects.get(pk=campaign_pk).status != "done":
         time.sleep(0.25)
-        if fake is not None and time.monotonic() - shown >= 60:
+        if accepted is not None and time.monotonic() - shown >= 60:
             shown = time.monotonic()
-            print(f"    … {len(fake.accepted):,} accepted by the fake after {shown - started:.0f} s", flush=True)
+            print(f"    … {accepted():,} accepted by the fake after {shown - started:.0f} s", flush=True)
 
 
 def slope(times: list[float]) -> float:
@@ -94,6 +113,12 @@ def main() -> None:
     parser.add_argument("--gunicorn", default="sync:2", help="the webhook view's server (as bench/api.py)")
     parser.add_argument("--status-batch", type=int, default=20, help="statuses per webhook POST the fake makes")
     parser.add_argument("--http10", action="store_true", help="the fake closes each connection (its default)")
+    parser.add_argument(
+        "--full-fake",
+        action="store_true",
+        help="the unthrottled run through the full fake (http.server, a thread of this process) instead of the "
+        "send endpoint's light stand-in (tests/fakes/whatsapp/quick_sends.py, its own process)",
+    )
     parser.add_argument("--preview-only", action="store_true", help="measure the preview (3 runs) and stop")
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
@@ -115,6 +140,7 @@ def main() -> None:
     from messaging.services import campaign_create, campaign_start
     from providers.services import account_install
     from tests.fakes.whatsapp import FakeWhatsApp
+    from tests.fakes.whatsapp.quick_sends import QuickSends
 
     n = args.contacts
     print(f"WhatsApp send benchmark: {n:,} contacts, PostgreSQL, Redis, {args.workers} workers, {os.cpu_count()} cores")
@@ -173,24 +199,38 @@ def main() -> None:
         fake.stop()
         return
 
+    sends = None
+    if not args.full_fake:  # the sends of the unthrottled run go to the light stand-in (same checks and books)
+        sends = QuickSends(
+            access_token=fake.access_token, phone_number_id=fake.phone_number_id, templates=fake.templates
+        )
+        sends.start()
+        account.settings["base_url"] = sends.url  # as the rate limit above: in the account's settings
+        account.save(update_fields=["settings"])
+    meta = sends or fake  # whose books the unthrottled run is counted by
     workers = start_workers(app, queue="sending", count=args.workers, concurrency=args.concurrency)
     hook_workers, server = [], None
     try:
         cpu_before = sum(cpu_seconds(w.pid) for w in workers)
+        stand_in_before = cpu_seconds(sends.pid) if sends else 0.0
+        services_before = cpu_by_name("postgres"), cpu_by_name("redis-server")
         own_before = time.process_time()
         machine_before = machine_cpu()
         t = time.perf_counter()
         campaign_start(campaign_id=main_campaign.pk)
         materialised = time.perf_counter() - t
-        wait_done(main_campaign.pk, fake)
+        wait_done(main_campaign.pk, sends.count if sends else lambda: len(fake.accepted))
         elapsed = time.perf_counter() - t
         cpu = sum(cpu_seconds(w.pid) for w in workers) - cpu_before
+        stand_in_cpu = cpu_seconds(sends.pid) - stand_in_before if sends else 0.0
+        postgres_cpu = cpu_by_name("postgres") - services_before[0]
+        redis_cpu = cpu_by_name("redis-server") - services_before[1]
         own_cpu = time.process_time() - own_before  # the fake (HTTP threads, status queue) and this polling loop
         machine_after = machine_cpu()
         busy = (machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1]) * 100
         sent = Message.objects.filter(campaign=main_campaign).count()
         by_status = dict(Message.objects.filter(campaign=main_campaign).values_list("status").annotate(k=Count("pk")))
-        books, keys = fake.recipients(), fake.keys()
+        books, keys = meta.recipients(), meta.keys()
         rate = sent / elapsed
         print(
             f"  unthrottled (rate_limit {args.unthrottled_rate:,}): {sent:,} messages in {elapsed:.1f} s = "
@@ -202,12 +242,23 @@ def main() -> None:
             f"    starting (the exclusion counts) took {materialised:.1f} s; all {sent:,} message rows were made "
             f"{prepared.total_seconds():.1f} s after the start, in chunks sent as they landed"
         )
-        print(f"  worker CPU: {cpu:.1f} s = {cpu / sent * 1e6:,.0f} µs per message")
         print(
-            f"  fake Cloud API CPU: {own_cpu / sent * 1e6:,.0f} µs per message (one HTTP request each, "
-            f"{'HTTP/1.0' if args.http10 else 'keep-alive'}); all cores {busy:.0f}% busy over the run "
-            "(the rest is PostgreSQL, Redis and the kernel)"
+            f"  worker CPU: {cpu:.1f} s = {cpu / sent * 1e6:,.0f} µs per message; PostgreSQL "
+            f"{postgres_cpu / sent * 1e6:,.0f} µs, Redis {redis_cpu / sent * 1e6:,.0f} µs per message"
         )
+        if sends:
+            print(
+                f"  Meta's stand-in for sends (asyncio, its own process) CPU: {stand_in_cpu / sent * 1e6:,.0f} µs per "
+                f"message (one keep-alive HTTP request each); this process (the full fake, idle, and the polling "
+                f"loop) {own_cpu / sent * 1e6:,.0f} µs; all cores {busy:.0f}% busy over the run (the rest is "
+                "PostgreSQL, Redis and the kernel)"
+            )
+        else:
+            print(
+                f"  fake Cloud API CPU: {own_cpu / sent * 1e6:,.0f} µs per message (one HTTP request each, "
+                f"{'HTTP/1.0' if args.http10 else 'keep-alive'}); all cores {busy:.0f}% busy over the run "
+                "(the rest is PostgreSQL, Redis and the kernel)"
+            )
         duplicates = sum(books.values()) - len(books)
         print(
             f"  fake's books: {len(books):,} numbers, {duplicates} duplicates, {preview.sendable - len(books)} lost; "
@@ -294,6 +345,8 @@ def main() -> None:
             stop_server(server)
         stop_workers(hook_workers)
         stop_workers(workers)
+        if sends:
+            sends.stop()
         fake.stop()
 
 
