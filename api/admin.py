@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from api.models import ApiKey, Scope
-from api.services import api_key_create
+from api.services import api_key_create, api_keys_revoke
 
 
 class ApiKeyCreateForm(forms.ModelForm):
@@ -91,7 +91,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected API keys"))
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked=False).update(revoked=True)
+        count = api_keys_revoke(keys=queryset)
         self.message_user(
             request,
             ngettext("%(count)d key revoked.", "%(count)d keys revoked.", count) % {"count": count},

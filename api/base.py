@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from api.idempotency import Idempotency, Replayed
 from api.models import ApiKey
 from api.ratelimit import ApiKeyRateThrottle, RateLimited
+from providers import snapshots
 
 
 class ApiView(APIView):
@@ -46,6 +47,9 @@ class ApiView(APIView):
         finally:
             if self.idempotency is not None:  # no answer was stored: the client may retry
                 self.idempotency.release()
+            lent = getattr(getattr(self, "request", None), "snapshot_lent", None)
+            if lent is not None:  # the snapshot tokens read with the rate limit (api.auth)
+                snapshots.unlend(lent)
 
     def check_permissions(self, request):
         try:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache as default_cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.db import router, transaction
@@ -32,6 +32,8 @@ class Budget:
     window: int
     used: int
     reset: int  # seconds until the window ends (1..window)
+    name: str = field(default="", compare=False)  # the window's counter in the cache
+    read: dict = field(default_factory=dict, compare=False)  # cache keys read in the same round trip
 
     @property
     def remaining(self) -> int:
@@ -63,31 +65,61 @@ class RateLimited(exceptions.Throttled):
         self.wait = budget.reset
 
 
-def rate_limit_spend(*, api_key: ApiKey, now: float, cache=default_cache) -> Budget:
-    """Counts one request against the key's current window and says what is left."""
+def rate_limit_spend(*, api_key_id: int, now: float, cache=None, read: tuple[str, ...] = ()) -> Budget:
+    """Counts one request against the key's current window and says what is left; the cache
+    keys `read` are read in the same round trip (Budget.read)."""
+    # the cache itself, not django.core.cache.cache: that proxy is no RedisCache to isinstance
+    cache = caches[DEFAULT_CACHE_ALIAS] if cache is None else cache
     limit = settings.API_RATE_LIMIT
     window = settings.API_RATE_LIMIT_WINDOW_SECONDS
     index = math.floor(now / window)
-    name = f"api-rate:{api_key.pk}:{window}:{index}"
+    name = f"api-rate:{api_key_id}:{window}:{index}"
     # kept a little past the window's end, so a late incr never finds it gone
     if isinstance(cache, RedisCache):
-        used = _redis_incr(cache, name, timeout=window + 5)
+        used, values = _redis_incr(cache, name, timeout=window + 5, read=read)
     else:
+        values = cache.get_many(read) if read else {}
         cache.add(name, 0, timeout=window + 5)
         used = _incr(cache, name, timeout=window + 5)
     reset = max(1, math.ceil((index + 1) * window - now))
-    return Budget(limit=limit, window=window, used=used, reset=reset)
+    return Budget(limit=limit, window=window, used=used, reset=reset, name=name, read=values)
 
 
-def _redis_incr(cache: RedisCache, name: str, *, timeout: int) -> int:
-    """add + incr in one round trip on the cache's own connection pool: SET NX EX, then INCR
-    (Django stores an int as a plain Redis integer, so cache.get reads the same count)."""
+def rate_limit_refund(budget: Budget, *, cache=None) -> None:
+    """Takes back a request counted for a key that turned out unusable (a 401 spends nothing)."""
+    cache = caches[DEFAULT_CACHE_ALIAS] if cache is None else cache
+    try:
+        cache.decr(budget.name)
+    except ValueError:  # the window's count is gone: nothing to take back
+        pass
+
+
+def _redis_incr(cache: RedisCache, name: str, *, timeout: int, read: tuple[str, ...]) -> tuple[int, dict]:
+    """add + incr (and the GETs of `read`) in one round trip on the cache's own connection pool:
+    SET NX EX, then INCR (Django stores an int as a plain Redis integer, so cache.get reads the
+    same count)."""
     key = cache.make_and_validate_key(name)
-    client = cache._cache.get_client(key, write=True)
-    pipe = client.pipeline(transaction=False)
+    pipe = _client(cache).pipeline(transaction=False)
+    keys = [cache.make_and_validate_key(k) for k in read]
+    for other in keys:
+        pipe.get(other)
     pipe.set(key, 0, ex=timeout, nx=True)
     pipe.incr(key)
-    return int(pipe.execute()[1])
+    answers = pipe.execute()
+    values = {}
+    for name_read, raw in zip(read, answers[: len(keys)], strict=True):
+        if raw is not None:
+            values[name_read] = cache._cache._serializer.loads(raw)
+    return int(answers[-1]), values
+
+
+def _client(cache: RedisCache):
+    """A redis-py client on the cache's own (writing) connection pool, made once per cache
+    object: Django makes a new one, with its table of response callbacks, on every call."""
+    client = getattr(cache, "_rate_limit_client", None)
+    if client is None:
+        client = cache._rate_limit_client = cache._cache.get_client(write=True)
+    return client
 
 
 def _incr(cache, name: str, *, timeout: int) -> int:
@@ -113,7 +145,6 @@ class ApiKeyRateThrottle(BaseThrottle):
     answered 401 before anything runs)."""
 
     timer = staticmethod(time.time)
-    cache = default_cache
 
     def allow_request(self, request, view) -> bool:
         api_key = request.auth
@@ -121,7 +152,7 @@ class ApiKeyRateThrottle(BaseThrottle):
             return True
         self.budget = getattr(request, "rate_budget", None)  # counted once per request
         if self.budget is None:
-            self.budget = request.rate_budget = rate_limit_spend(api_key=api_key, now=self.timer(), cache=self.cache)
+            self.budget = request.rate_budget = rate_limit_spend(api_key_id=api_key.pk, now=self.timer())
         return not self.budget.exceeded
 
     def wait(self) -> int:

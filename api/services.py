@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from api.models import ApiKey, Scope
+from providers import snapshots
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 
@@ -49,4 +50,17 @@ def api_key_create(
 
 
 def api_key_revoke(*, api_key: ApiKey) -> None:
-    ApiKey.objects.filter(pk=api_key.pk).update(revoked=True)
+    api_keys_revoke(keys=ApiKey.objects.filter(pk=api_key.pk))
+
+
+def api_keys_revoke(*, keys) -> int:
+    """Revoke these keys for good; every web process refuses them from its next request on
+    (their copies of keys are read again: providers.snapshots)."""
+    count = keys.filter(revoked=False).update(revoked=True)
+    snapshots.bump(snapshots.API_KEYS)
+    return count
+
+
+def api_key_changed(sender, **kwargs) -> None:
+    """post_save / post_delete of ApiKey (api.apps): the processes' copies of keys are stale."""
+    snapshots.bump(snapshots.API_KEYS)

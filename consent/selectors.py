@@ -16,7 +16,7 @@ from config.db import tuned_for_counting
 from consent.models import Consent, ConsentStatus, ConsentType, MessageKind, RecipientType
 from contacts.models import Contact, PhoneStatus, SmsSubscription, WhatsAppConsent
 from providers.base import Channel
-from providers.models import ProviderAccount
+from providers.snapshots import active_accounts
 
 SENDABLE = ""
 
@@ -40,7 +40,8 @@ class IysGate(TextChoices):
 
 def iys_gate() -> str:
     """Whether commercial SMS to +90 numbers needs İYS ONAY, and whether it must be confirmed."""
-    account = ProviderAccount.objects.filter(channel=Channel.IYS, is_active=True).order_by("pk").first()
+    # the process's copy of the active accounts, by id (providers.snapshots: read again after any change)
+    account = next(iter(active_accounts(Channel.IYS)), None)
     if account is None:
         return IysGate.OFF
     return IysGate.INTEGRATOR if account.settings.get("mode") == IysGate.INTEGRATOR else IysGate.SYNC

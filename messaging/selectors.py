@@ -319,12 +319,10 @@ INSTALL_HINT = {
 
 def channel_account(channel: str, name: str | None = None):
     """The active account of `channel` called `name`, or the only active one when no name is given."""
-    from providers.models import ProviderAccount
+    from providers.snapshots import active_accounts
 
-    accounts = ProviderAccount.objects.filter(channel=channel, is_active=True)
-    if name:
-        accounts = accounts.filter(name=name)
-    found = list(accounts[:2])
+    # the process's copy of the active accounts (providers.snapshots: read again after any change)
+    found = [a for a in active_accounts(channel) if not name or a.name == name][:2]
     label = Channel(channel).label
     if len(found) == 1:
         return found[0]

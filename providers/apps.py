@@ -50,3 +50,6 @@ class ProvidersConfig(AppConfig):
         m2m_changed.connect(
             on_groups_changed, sender=get_user_model().groups.through, dispatch_uid="providers_staff_follows_role"
         )
+        from providers import snapshots
+
+        snapshots.connect()  # a saved or deleted account makes every process read the accounts again

@@ -93,13 +93,15 @@ def test_a_key_without_the_scope_spends_its_budget_too(make_client, clock):
 def test_the_embedded_default_database_cache_counts_every_request(api):
     call_command("createcachetable", "test_rate_cache", verbosity=0)
     first, second = DatabaseCache("test_rate_cache", {}), DatabaseCache("test_rate_cache", {})  # two processes
-    used = [rate_limit_spend(api_key=api.api_key, now=WINDOW_START, cache=c).used for c in (first, second, first)]
+    used = [rate_limit_spend(api_key_id=api.api_key.pk, now=WINDOW_START, cache=c).used for c in (first, second, first)]
     assert used == [1, 2, 3]
 
 
 def test_with_redis_two_cache_clients_share_one_count(api, settings):
     require_redis()
     first, second = RedisCache(settings.REDIS_URL, {}), RedisCache(settings.REDIS_URL, {})  # two web processes
-    budgets = [rate_limit_spend(api_key=api.api_key, now=WINDOW_START, cache=c) for c in (first, second, second, first)]
+    budgets = [
+        rate_limit_spend(api_key_id=api.api_key.pk, now=WINDOW_START, cache=c) for c in (first, second, second, first)
+    ]
     assert [b.used for b in budgets] == [1, 2, 3, 4]
     assert budgets[-1].remaining == settings.API_RATE_LIMIT - 4
