@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import reduce
 
 from django.conf import settings
 from django.db import transaction
@@ -87,10 +88,16 @@ def messages_update_moved(updates: dict[int, dict], *, only_if_moved: tuple[str,
 
 @transaction.atomic
 def _update_moved(
-    updates: dict[int, dict], *, only_if_moved: tuple[str, ...] = (), account_id: int | None = None
+    updates: dict[int, dict],
+    *,
+    only_if_moved: tuple[str, ...] = (),
+    account_id: int | None = None,
+    passed: dict[int, list[tuple[str, str, str]]] | None = None,
 ) -> tuple[set[int], dict[int, dict]]:
     """(the ids whose status moved, the rows as they were, locked). With `account_id`, only that
-    account's messages are touched (a report names ids; another account's are not its)."""
+    account's messages are touched (a report names ids; another account's are not its). `passed`:
+    statuses (status, raw status, reason) reported together with a further one (sent with
+    delivered): each that lies between the row's status and the new one gets its history row too."""
     if not updates:
         return set(), {}
     now = timezone.now()
@@ -125,6 +132,12 @@ def _update_moved(
         if row["read_at"] and "read_at" in change:
             change.pop("read_at")  # read once: the first report of it keeps its time
         if "status" in change:
+            if passed and pk in passed:
+                low, high = RANK[row["status"]], RANK[change["status"]]
+                for step, raw, reason in sorted(set(passed[pk]), key=lambda s: RANK[s[0]]):
+                    if low < RANK[step] < high:
+                        events.append(_event(pk, step, {"raw_status": raw, "reason": reason}, now))
+                        low = RANK[step]
             at = change.get("done_at") if change["status"] in FINAL else None
             events.append(_event(pk, change["status"], change, at or now))
         if change.get("read_at"):
@@ -172,21 +185,27 @@ class ChangedMessages:
 def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]) -> int:
     """Delivery reports (webhook or poll) for messages sent through `account_id`."""
     reports = list(reports)
-    by_pk: dict[int, DeliveryReport] = {}
-    by_provider_id: dict[str, DeliveryReport] = {}
+    of_pk: dict[int, list[DeliveryReport]] = {}
+    of_provider_id: dict[str, list[DeliveryReport]] = {}
     for report in reports:
         pk = message_pk(report.key) if report.key else None
         if pk is not None:
-            by_pk[pk] = _furthest(by_pk.get(pk), report)
+            of_pk.setdefault(pk, []).append(report)
         elif report.provider_id:
-            by_provider_id[report.provider_id] = _furthest(by_provider_id.get(report.provider_id), report)
-    unmatched = len(by_provider_id)
-    if by_provider_id:
+            of_provider_id.setdefault(report.provider_id, []).append(report)
+    unmatched = len(of_provider_id)
+    if of_provider_id:
         for pk, provider_id in Message.objects.filter(
-            account_id=account_id, provider_id__in=list(by_provider_id)
+            account_id=account_id, provider_id__in=list(of_provider_id)
         ).values_list("pk", "provider_id"):
-            by_pk[pk] = _furthest(by_pk.get(pk), by_provider_id[provider_id])
+            of_pk.setdefault(pk, []).extend(of_provider_id[provider_id])
             unmatched -= 1
+    by_pk = {pk: reduce(_furthest, found, None) for pk, found in of_pk.items()}
+    passed = {  # what a message went through on its way to the furthest status of this batch
+        pk: [(r.status, r.raw_status[:120], r.error[:255]) for r in found if r.status != by_pk[pk].status]
+        for pk, found in of_pk.items()
+        if len(found) > 1
+    }
     updates = {}
     for pk, report in by_pk.items():
         change = {"status": report.status, "raw_status": report.raw_status[:120], "reason": report.error[:255]}
@@ -202,7 +221,9 @@ def messages_apply_reports(*, account_id: int, reports: Iterable[DeliveryReport]
             change["read_at"] = report.read_at
         updates[pk] = change
     # ids of other accounts' messages and unknown ids are left out by the locked read itself
-    moved, known_rows = _update_moved(updates, only_if_moved=("price", "segments"), account_id=account_id)
+    moved, known_rows = _update_moved(
+        updates, only_if_moved=("price", "segments"), account_id=account_id, passed=passed
+    )
     known = {pk: row["to"] for pk, row in known_rows.items()}
     # a report that moves nothing (late, repeated, out of order) has no side effect either; what a
     # bounce or a consent refusal means is the channel's (a WhatsApp bounce is not the phone's)

@@ -234,3 +234,6 @@ class ProviderAccountAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"{account.name}: {result.message}", messages.SUCCESS if result.ok else messages.ERROR
             )
+
+
+from providers import admin_inbox  # noqa: E402, F401  (Received webhooks: registered there)

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
+from messaging.models import Message, MessageStatus, MessageStatusEvent
 from providers import inbox
 from providers.models import WebhookPost
 from providers.services import account_install
@@ -48,9 +49,9 @@ def _account(name="WA", secret="app-secret"):  # noqa: S107
     )  # fmt: skip
 
 
-def _statuses(*keys: str) -> str:
+def _statuses(*keys: str, status: str = "delivered") -> str:
     statuses = [
-        {"id": f"wamid.{key}", "recipient_id": "905321234567", "status": "delivered", "timestamp": "1733100000",
+        {"id": f"wamid.{key}", "recipient_id": "905321234567", "status": status, "timestamp": "1733100000",
          "biz_opaque_callback_data": key}
         for key in keys
     ]  # fmt: skip
@@ -184,3 +185,45 @@ def test_a_post_queued_by_the_previous_version_is_still_applied():
     account = _account()
     assert process_webhook(account.pk, _statuses("m1"), {}) == 1
     assert calls == [(account.pk, ["m1"], [])]
+
+
+def test_statuses_drained_together_keep_every_step_of_the_history():
+    """sent, delivered and read of one message in three posts applied in one batch: the message ends
+    delivered and read, and its history has all three steps, as if applied one post at a time."""
+    account = _account()
+    message = Message.objects.create(
+        kind="newsletter", channel="whatsapp", account=account, to="+905321234567", status=MessageStatus.QUEUED
+    )
+    other = Message.objects.create(
+        kind="newsletter", channel="whatsapp", account=account, to="+905321234568", status=MessageStatus.SENT
+    )
+    for status in ("read", "sent", "delivered"):  # out of order, as Meta may post them
+        _store(account, _statuses(message.key, other.key, status=status))
+
+    assert inbox.webhooks_drain() == (3, False)
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DELIVERED and message.read_at is not None
+    steps = list(MessageStatusEvent.objects.filter(message=message).order_by("pk").values_list("status", flat=True))
+    assert steps == ["sent", "delivered", "read"]
+    steps = list(MessageStatusEvent.objects.filter(message=other).order_by("pk").values_list("status", flat=True))
+    assert steps == ["delivered", "read"]  # it was sent already: no second "sent"
+
+
+@override_settings(WEBHOOK_EVENT_HANDLERS=[HANDLER])
+def test_an_admin_sees_a_failed_post_with_its_error_and_applies_it_again(admin_client):
+    account = _account()
+    post = _store(account, _statuses("m1"))
+    WebhookPost.objects.filter(pk=post.pk).update(
+        attempts=inbox.MAX_ATTEMPTS, last_error="RuntimeError: the database was away"
+    )
+    admin_client.cookies.load({"django_language": "en"})
+    page = admin_client.get("/admin/providers/webhookpost/")
+    assert page.status_code == 200
+    assert b"given up" in page.content and b"RuntimeError: the database was away" in page.content
+    done = admin_client.post(
+        "/admin/providers/webhookpost/", {"action": "apply_again", "_selected_action": [post.pk]}, follow=True
+    )
+    assert b"being applied again" in done.content
+    assert calls == [(account.pk, ["m1"], [])]  # the drain it queued (eager here) applied it
+    assert not WebhookPost.objects.exists()
