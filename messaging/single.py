@@ -6,8 +6,10 @@ when sent, saved before any network call, and sent by a worker now or at their s
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +28,9 @@ from providers.models import ProviderAccount
 
 logger = logging.getLogger(__name__)
 DUE_BATCH = 200
+KICK = "single-messages:kick"  # a drain is queued and has not started (messages_drain_due_single)
+KICK_SECONDS = 10  # a kick lost with Redis' queue blocks the next one this long at most (beat meanwhile)
+DRAIN_SECONDS = 20  # a drain's time before it hands over to the next one
 QUEUED_BATCH = 500  # messages made together (a journey step's batch) go to a worker together
 
 
@@ -156,9 +161,32 @@ def _queue_many(message_ids: list[int]) -> None:
 
 
 def _queue(message_id: int) -> None:
-    from messaging.tasks import send_single_message
+    """After the message's commit: wake a worker unless one is already woken and has not yet
+    started draining (`KICK`, deleted when a drain starts). A message committed before that
+    delete is seen by the drain; one committed after it finds no kick and publishes one; a kick
+    lost with Redis leaves its messages to beat's sending_tick (messages_send_due_single). So a
+    burst of sends publishes one task per drain, not one per message."""
+    if cache.add(KICK, message_id, timeout=KICK_SECONDS):
+        from messaging.tasks import send_due_single_messages
 
-    send_single_message.delay(message_id)
+        send_due_single_messages.delay()
+
+
+def messages_drain_due_single(*, budget_seconds: float = DRAIN_SECONDS) -> int:
+    """A worker woken by _queue: every single message that is pending and due, DUE_BATCH at a
+    time (each claimed by a conditional UPDATE, so two drains never send one twice), for up to
+    `budget_seconds`; what is left then gets another kick."""
+    cache.delete(KICK)  # first: a message committed from now on kicks again
+    started, sent = time.monotonic(), 0
+    while True:
+        due = _due_single_ids(now=timezone.now(), limit=DUE_BATCH)
+        if due:
+            sent += messages_send_single_ids(message_ids=due)
+        if len(due) < DUE_BATCH:
+            return sent
+        if time.monotonic() - started > budget_seconds:
+            _queue(due[-1])
+            return sent
 
 
 def message_send_single(*, message_id: int) -> str:
@@ -186,11 +214,14 @@ def messages_send_single_ids(*, message_ids: list[int]) -> int:
 
 def messages_send_due_single(*, now: datetime | None = None, limit: int = DUE_BATCH) -> int:
     """Beat: single messages whose send time came, whose retry is due, or whose task was lost."""
-    now = now or timezone.now()
+    return messages_send_single_ids(message_ids=_due_single_ids(now=now or timezone.now(), limit=limit))
+
+
+def _due_single_ids(*, now: datetime, limit: int) -> list[int]:
     due = (
         Message.objects.filter(campaign__isnull=True, status=MessageStatus.PENDING, claim__isnull=True)
         .exclude(next_attempt_at__gt=now)
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
-    return messages_send_single_ids(message_ids=list(due))
+    return list(due)

@@ -79,6 +79,15 @@ def send_single_message(message_id: int) -> str:
     return message_send_single(message_id=message_id)
 
 
+@shared_task(name="messaging.tasks.send_due_single_messages", acks_late=True, ignore_result=True)
+def send_due_single_messages() -> int:
+    """Woken after single messages are made one by one (the API): sends every due one; a lost
+    wake-up leaves them to sending_tick."""
+    from messaging.single import messages_drain_due_single
+
+    return messages_drain_due_single()
+
+
 @shared_task(name="messaging.tasks.send_single_messages", acks_late=True, ignore_result=True)
 def send_single_messages(message_ids: list[int]) -> int:
     """Queued single messages made together (a journey step's batch); lost ones: sending_tick."""
