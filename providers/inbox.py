@@ -137,8 +137,14 @@ def _apply(posts: list[dict]) -> None:
     """Parse every post with its account's connector and hand each account's events, in the order
     they came, to settings.WEBHOOK_EVENT_HANDLERS once (providers imports no other app)."""
     by_account: dict[int, WebhookEvents] = {}
+    connectors: dict[int, Connector | None] = {}  # one look-up per account a batch
     for post in posts:
-        events = events_of(account_id=post["account_id"], payload=post["payload"], headers=post["headers"])
+        account_id = post["account_id"]
+        if account_id not in connectors:
+            connectors[account_id] = account_connector(account_id)
+        events = events_of(
+            account_id=account_id, payload=post["payload"], headers=post["headers"], connector=connectors[account_id]
+        )
         if events is None:
             continue
         merged = by_account.setdefault(post["account_id"], WebhookEvents())
@@ -151,11 +157,13 @@ def _apply(posts: list[dict]) -> None:
             handler(account_id=account_id, events=events)
 
 
-def events_of(*, account_id: int, payload: str, headers: dict) -> WebhookEvents | None:
+def events_of(
+    *, account_id: int, payload: str, headers: dict, connector: Connector | None = None
+) -> WebhookEvents | None:
     """One post's events, or None when the account is gone or its connector cannot read the post
     (logged and skipped: retrying could never make it understood, product.md "What bad input
     gets"). Items of an unexpected shape are logged with the account id; the rest is kept."""
-    connector = account_connector(account_id)
+    connector = connector or account_connector(account_id)
     if connector is None:
         return None
     try:

@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from providers.base import MessagingConnector
 from providers.inbox import account_connector, webhook_store
-from providers.models import ProviderAccount
+from providers.snapshots import ACTIVE_ACCOUNTS
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 5 * 1024 * 1024
@@ -26,16 +26,14 @@ KEPT_HEADERS = ("content-type", "x-hub-signature-256", "x-signature", "user-agen
 def webhook(request: HttpRequest, connector: str, secret: str) -> HttpResponse:
     if request.method not in ("POST", "GET"):
         return HttpResponse(status=405)
-    row = None
-    for candidate in ProviderAccount.objects.filter(connector=connector, is_active=True).values(
-        "pk", "connector", "webhook_secret", "updated_at", "credentials_encrypted"
-    ):
-        if hmac.compare_digest(candidate["webhook_secret"].encode(), secret.encode()):
-            row = candidate
-    instance = account_connector(row["pk"], row=row) if row is not None else None
+    account = None
+    for candidate in ACTIVE_ACCOUNTS.get():  # the process's copy, current by the shared cache's token
+        if candidate.connector == connector and hmac.compare_digest(candidate.webhook_secret.encode(), secret.encode()):
+            account = candidate
+    instance = account_connector(account.pk, row=account.__dict__) if account is not None else None
     if instance is None:
         return HttpResponseNotFound("unknown webhook")
-    account_id = row["pk"]
+    account_id = account.pk
     if request.method == "GET":
         handshake = getattr(instance, "verify_handshake", None)
         if handshake is None:  # a reachability check from the provider's dashboard
