@@ -140,9 +140,10 @@ class WhatsAppChannel:
                 return "the template was deleted"
         if refusal := template_refusal(content.template, row["account_id"]):
             return refusal  # approved when the campaign started, not any more (paused, disabled)
-        with translation.override("en"):  # the reason is stored and in the API: English, as every send reason
-            filled = fill(content.template.components, content.bindings, values)
-        if filled.missing:
+        filled = fill(content.template.components, content.bindings, values)
+        if filled.missing:  # the reason is stored and in the API: English, as every send reason
+            with translation.override("en"):  # (only then: switching languages costs more than the filling)
+                filled = fill(content.template.components, content.bindings, values)
             return "no value and no default for " + ", ".join(filled.missing)
         outbound = OutboundMessage(
             key=row["key"],

@@ -47,7 +47,7 @@ def campaign_dispatch(*, campaign_id: int, budget_seconds: float | None = None) 
     total = 0
     connector = None  # one per run of this task (≤ its time budget): its connections stay open between batches
     while deadline is None or time.monotonic() < deadline:
-        campaign = Campaign.objects.select_related("account").get(pk=campaign_id)
+        campaign = Campaign.objects.select_related("account", "template").get(pk=campaign_id)
         if campaign.status != CampaignStatus.SENDING:
             return DispatchOutcome(sent=total, done=True)
         if campaign.kind == MessageKind.NEWSLETTER and (end := current_policy().quiet_end(timezone.now())):

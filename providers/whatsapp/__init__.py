@@ -49,8 +49,10 @@ class WhatsAppConnector(MessagingConnector):
     config_form = WhatsAppForm
     secret_fields = ("access_token", "app_secret")
     # Meta takes one message a request: a dispatcher claims up to max_batch and sends them
-    # SEND_CONCURRENCY at a time over keep-alive connections kept between batches (send_each)
-    max_batch = 50
+    # SEND_CONCURRENCY at a time over keep-alive connections kept between batches (send_each).
+    # 200: the per-batch work (claim, the sending rule, the result update) is spread over more
+    # messages; a worker killed mid-batch leaves at most this many "outcome unknown"
+    max_batch = 200
     one_per_request = True
     idempotent = False  # Meta has no idempotency key: a message that may have left is never sent again
     has_webhook = True

@@ -43,6 +43,9 @@ CONNECT_PHASE = {
 }
 
 
+_encode = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode  # one encoder, not one a request
+
+
 @dataclass(frozen=True)
 class Post:
     path: str  # under the Graph root and version, as GraphClient.url takes it
@@ -123,7 +126,7 @@ class GraphSender:
 
     def _prepared(self, post: Post) -> tuple[pycurl.Curl, list[bytes]]:
         handle = self._free.pop() if self._free else self._new_handle()
-        data = json.dumps(post.body, allow_nan=False).encode()
+        data = _encode(post.body).encode()
         chunks: list[bytes] = []
         handle.setopt(pycurl.URL, f"{self.root}/{self.version}/{post.path.lstrip('/')}")
         handle.setopt(pycurl.POSTFIELDSIZE, len(data))
