@@ -36,48 +36,18 @@ sys.path.insert(0, str(ROOT / "bench"))
 from production import (  # noqa: E402
     TICKS,
     consented_phone,
+    cpu_tree,
     django_on_fresh_database,
     insert_consented_contacts,
     machine_cpu,
+    processes,
+    server_pids,
     start_server,
     stop_server,
     wait_ready,
 )
 
 TARGET_RPS, TARGET_P99_MS, TARGET_CONTACTS_S = 300, 150, 10_000
-
-
-def processes() -> dict[int, tuple[str, int, list[int]]]:
-    """pid → (command, parent pid, [utime, stime, cutime, cstime] in ticks) of every process."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text.rsplit(")", 1)[1].split()
-        found[int(stat.parent.name)] = (text[text.index("(") + 1 : text.rindex(")")], int(fields[1]), fields[11:15])
-    return found
-
-
-def cpu_tree(pid: int, table: dict) -> float:
-    """CPU seconds of a process, its reaped children (cutime, cstime: a worker or backend that
-    exited still counts) and its live children."""
-    total = sum(int(x) for x in table[pid][2]) if pid in table else 0
-    total += sum(int(x) for _name, ppid, f in table.values() if ppid == pid for x in f[:2])
-    return total / TICKS
-
-
-def server_pids(gunicorn: int) -> dict[str, int]:
-    """The processes whose CPU is reported: gunicorn's master, PostgreSQL's postmaster, Redis."""
-    table = processes()
-    pids = {"gunicorn": gunicorn}
-    for pid, (name, ppid, _f) in table.items():
-        if name == "postgres" and table.get(ppid, ("",))[0] != "postgres":
-            pids["postgres"] = pid
-        elif name == "redis-server":
-            pids["redis"] = pid
-    return pids
 
 
 def cpu_now(pids: dict[str, int]) -> dict[str, float]:

@@ -228,3 +228,36 @@ def wait_ready(port: int, path: str, server: subprocess.Popen, log: Path, *, hea
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"gunicorn did not answer in 60 s; see {log}")
+
+
+def processes() -> dict[int, tuple[str, int, list[int]]]:
+    """pid → (command, parent pid, [utime, stime, cutime, cstime] in ticks) of every process."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        found[int(stat.parent.name)] = (text[text.index("(") + 1 : text.rindex(")")], int(fields[1]), fields[11:15])
+    return found
+
+
+def cpu_tree(pid: int, table: dict) -> float:
+    """CPU seconds of a process, its reaped children (cutime, cstime: a worker or backend that
+    exited still counts) and its live children."""
+    total = sum(int(x) for x in table[pid][2]) if pid in table else 0
+    total += sum(int(x) for _name, ppid, f in table.values() if ppid == pid for x in f[:2])
+    return total / TICKS
+
+
+def server_pids(gunicorn: int) -> dict[str, int]:
+    """The processes whose CPU is reported: gunicorn's master, PostgreSQL's postmaster, Redis."""
+    table = processes()
+    pids = {"gunicorn": gunicorn}
+    for pid, (name, ppid, _f) in table.items():
+        if name == "postgres" and table.get(ppid, ("",))[0] != "postgres":
+            pids["postgres"] = pid
+        elif name == "redis-server":
+            pids["redis"] = pid
+    return pids
