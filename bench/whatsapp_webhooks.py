@@ -237,8 +237,8 @@ def main() -> None:
             f"  {expected:,} events in {len(made):,} POSTs ({args.status_batch} a POST, {args.posters} at once, "
             f"gunicorn {args.gunicorn}, {args.workers}×{args.concurrency} webhooks worker processes) applied in "
             f"{elapsed:.1f} s = {rate:,.0f} events/s (target ≥ 3,000: {'met' if rate >= 3000 else 'NOT met'}); "
-            f"every message delivered and read; {history:,} history rows of {expected:,} statuses (a sent applied after "
-            "its delivered, by two drains at once, moves nothing and leaves no row); "
+            f"every message delivered and read; {history:,} history rows of {expected:,} statuses (a sent "
+            "applied after its delivered, by two drains at once, moves nothing and leaves no row); "
             f"the stand-in had posted all after {posted_at or elapsed:.1f} s; {len(refused)} posts refused or dropped "
             "and sent again"
         )
