@@ -16,7 +16,7 @@ from contacts.models import Contact
 from contacts.upsert import contacts_upsert
 
 
-class ContactIn(serializers.Serializer):
+class ContactIn(BuiltOnce, serializers.Serializer):
     external_id = Text(max_length=191, help_text="The brand's own id of the contact.")
     phone = Text(
         max_length=32, required=False, allow_null=True, allow_blank=True,

@@ -29,7 +29,9 @@ class Choice(serializers.ChoiceField):
 class BuiltOnce:
     """A serializer mixin: the fields are worked out once per class (a ModelSerializer reads the
     model's fields on every instance, a few milliseconds a request) and each instance gets a
-    fresh copy of them, as DRF copies the declared fields of a plain Serializer."""
+    fresh copy of them, as DRF copies the declared fields of a plain Serializer. A plain field
+    is copied shallowly (its own attributes, which binding sets; DRF's deepcopy calls its
+    __init__ again); one holding other fields (a list, a dict, a serializer) deeply."""
 
     def get_fields(self):
         cls = type(self)
@@ -37,4 +39,10 @@ class BuiltOnce:
         if built is None:
             built = super().get_fields()
             cls._built_fields = built
-        return copy.deepcopy(built)
+        return {
+            name: copy.deepcopy(field) if isinstance(field, NESTING) else copy.copy(field)
+            for name, field in built.items()
+        }
+
+
+NESTING = (serializers.BaseSerializer, serializers.ListField, serializers.DictField, serializers.HStoreField)

@@ -55,7 +55,7 @@ def api_status(message: Message) -> str:
 API_STATUSES = ["scheduled", *[s for s in MessageStatus.values if s != MessageStatus.PENDING]]
 
 
-class MessageIn(serializers.Serializer):
+class MessageIn(BuiltOnce, serializers.Serializer):
     channel = Choice(choices=CHANNELS)
     to = Text(max_length=32, required=False, help_text="A phone number; or give `contact`.")
     contact = Text(max_length=191, required=False, help_text="A contact's external id.")

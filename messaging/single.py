@@ -81,10 +81,9 @@ def message_submit(
     if not refusal and send_at is not None and send_at > now:
         message.next_attempt_at = send_at
     _apply_policy([message], now)
-    with transaction.atomic():
-        message.save()
-        if message.status == MessageStatus.PENDING and message.next_attempt_at is None:
-            transaction.on_commit(lambda: _queue(message.pk))
+    message.save()  # one INSERT: atomic by itself (outside a caller's transaction, no BEGIN/COMMIT)
+    if message.status == MessageStatus.PENDING and message.next_attempt_at is None:
+        transaction.on_commit(lambda: _queue(message.pk))  # at once, or when the caller's transaction commits
     logger.info("single %s message %s (%s): %s %s", channel, message.pk, origin_ref, message.status, refusal)
     return message
 
