@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from config.cache import add_flag
 from config.db import claim_rows
 from providers.base import Connector, WebhookEvents, WebhookRejected
 from providers.models import ProviderAccount, WebhookPost
@@ -56,7 +57,7 @@ def webhook_store(*, account_id: int, payload: str, headers: dict, kick: Callabl
         )
         post.pk = cursor.fetchone()[0]
     try:
-        if cache.add(KICK_KEY, 1, timeout=KICK_SECONDS):
+        if add_flag(KICK_KEY, timeout=KICK_SECONDS):
             kick()
     except Exception:
         logger.exception("webhook post %s of account %s stored; its drain could not be queued", post.pk, account_id)

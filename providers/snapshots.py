@@ -71,6 +71,7 @@ class Snapshot(Generic[T]):
     def __init__(self, name: str, load: Callable[[], T]):
         self.name, self.load = name, load
         self._kept: tuple[str, float, T] | None = None  # (token, loaded at, value): replaced whole
+        self._checked = 0.0  # when recent() last confirmed the copy by its token
 
     def get(self) -> T:
         if transaction.get_connection().in_atomic_block:
@@ -83,6 +84,29 @@ class Snapshot(Generic[T]):
             return kept[2]
         value = self.load()
         self._kept = (current, time.monotonic(), value)
+        return value
+
+    def recent(self, max_age: float) -> T:
+        """The copy without reading the token if it was confirmed less than `max_age` seconds ago;
+        else get(). For a caller that looks again with fresh() when what it needs is not found
+        (the webhook view: a secret or signature not in the copy), so only a change that removes
+        something is seen up to `max_age` late."""
+        kept = self._kept
+        now = time.monotonic()
+        if kept is not None and now - self._checked < max_age and not transaction.get_connection().in_atomic_block:
+            return kept[2]
+        value = self.get()
+        self._checked = now
+        return value
+
+    def fresh(self) -> T:
+        """Loaded now, whatever the token says (and kept under it)."""
+        if transaction.get_connection().in_atomic_block:
+            return self.load()
+        current = token(self.name)
+        value = self.load()
+        self._kept = (current, time.monotonic(), value)
+        self._checked = time.monotonic()
         return value
 
     def clear(self) -> None:

@@ -15,9 +15,12 @@ from django.utils import timezone
 
 from messaging.models import Message, MessageStatus, MessageStatusEvent
 from providers import inbox
-from providers.models import WebhookPost
+from providers.models import ProviderAccount, WebhookPost
 from providers.services import account_install
+from providers.snapshots import ACTIVE_ACCOUNTS
 from providers.tasks import process_webhook, webhooks_tick
+from providers.views import RECENT_SECONDS
+from tests.fakes.whatsapp import FakeWhatsApp
 
 pytestmark = pytest.mark.django_db
 HANDLER = "tests.providers.test_webhook_inbox.record"
@@ -40,13 +43,21 @@ def _clean():
     calls.clear()
 
 
-def _account(name="WA", secret="app-secret"):  # noqa: S107
+def _account(name="WA", secret="app-secret", base_url="http://127.0.0.1:9"):  # noqa: S107
     return account_install(
         name=name,
         connector="whatsapp",
-        values={"waba_id": "102290129340398", "phone_number_id": "106540352242922", "access_token": "t",
-                "app_secret": secret},
+        values={"base_url": base_url, "waba_id": "102290129340398", "phone_number_id": "106540352242922",
+                "access_token": "test-token", "app_secret": secret},
     )  # fmt: skip
+
+
+@pytest.fixture
+def meta():
+    """Meta's stand-in: an account made outside a test transaction syncs its templates at once."""
+    server = FakeWhatsApp().start()
+    yield server
+    server.stop()
 
 
 def _statuses(*keys: str, status: str = "delivered") -> str:
@@ -158,9 +169,10 @@ def test_a_broker_that_is_down_loses_no_post():
     assert WebhookPost.objects.filter(pk=post.pk).exists()  # beat's drain applies it
 
 
+@pytest.mark.django_db(transaction=True)  # outside a transaction the view uses the process's copy of the accounts
 @override_settings(WEBHOOK_EVENT_HANDLERS=[HANDLER])
-def test_the_view_accepts_a_rotated_app_secret_at_once(client):
-    account = _account(secret="old-secret")
+def test_the_view_accepts_a_rotated_app_secret_at_once(client, meta):
+    account = _account(secret="old-secret", base_url=meta.url)
     url = f"/hooks/whatsapp/{account.webhook_secret}/"
 
     def post(secret: str, key: str):
@@ -169,14 +181,10 @@ def test_the_view_accepts_a_rotated_app_secret_at_once(client):
         return client.post(url, body, content_type="application/json", headers={"X-Hub-Signature-256": signature})
 
     assert post("old-secret", "m1").status_code == 200  # the connector is now cached in this process
-    account_install(
-        name="WA",
-        connector="whatsapp",
-        values={"waba_id": "102290129340398", "phone_number_id": "106540352242922", "access_token": "t",
-                "app_secret": "new-secret"},
-    )  # fmt: skip
+    _account(secret="new-secret", base_url=meta.url)
+    assert post("new-secret", "m3").status_code == 200  # at once: a signature that fails looks again
+    ACTIVE_ACCOUNTS._checked -= RECENT_SECONDS  # the copy is confirmed by the shared cache at most that late
     assert post("old-secret", "m2").status_code == 403
-    assert post("new-secret", "m3").status_code == 200
     assert [keys for _a, keys, _i in calls] == [["m1"], ["m3"]]
 
 
@@ -227,3 +235,26 @@ def test_an_admin_sees_a_failed_post_with_its_error_and_applies_it_again(admin_c
     assert b"being applied again" in done.content
     assert calls == [(account.pk, ["m1"], [])]  # the drain it queued (eager here) applied it
     assert not WebhookPost.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(WEBHOOK_EVENT_HANDLERS=[HANDLER])
+def test_an_account_made_after_the_copy_is_found_at_once_and_a_deleted_one_is_unknown(client, meta):
+    first = _account("WA 1", base_url=meta.url)
+
+    def post(account, key: str):
+        body = _statuses(key).encode()
+        signature = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
+        return client.post(
+            f"/hooks/whatsapp/{account.webhook_secret}/",
+            body,
+            content_type="application/json",
+            headers={"X-Hub-Signature-256": signature},
+        )
+
+    assert post(first, "m1").status_code == 200  # the copy of the accounts is loaded now
+    second = _account("WA 2", base_url=meta.url)
+    assert post(second, "x1").status_code == 200
+    ProviderAccount.objects.filter(pk=second.pk).delete()  # (signals refresh the copy; a stale one gives 404 too)
+    assert post(second, "x2").status_code == 404
+    assert sorted(calls) == sorted([(first.pk, ["m1"], []), (second.pk, ["x1"], [])])
