@@ -8,6 +8,7 @@ Upload API), webhooks.py (signature, handshake, parsing)."""
 from __future__ import annotations
 
 import logging
+import time
 from decimal import Decimal
 from functools import cached_property
 
@@ -22,7 +23,7 @@ from providers.base import (
     SendResult,
     WebhookEvents,
 )
-from providers.whatsapp import uploads, webhooks
+from providers.whatsapp import client, uploads, webhooks
 from providers.whatsapp.client import GraphClient, GraphError, GraphUnreachable
 from providers.whatsapp.errors import Kind, WhatsAppSendError, describe, meta_error
 from providers.whatsapp.form import (  # noqa: F401  (WhatsAppForm and new_verify_token: re-exported)
@@ -50,9 +51,10 @@ class WhatsAppConnector(MessagingConnector):
     secret_fields = ("access_token", "app_secret")
     # Meta takes one message a request: a dispatcher claims up to max_batch and sends them
     # SEND_CONCURRENCY at a time over keep-alive connections kept between batches (send_each).
-    # 200: the per-batch work (claim, the sending rule, the result update) is spread over more
-    # messages; a worker killed mid-batch leaves at most this many "outcome unknown"
-    max_batch = 200
+    # 500: the per-batch work (claim, the sending rule, the result update) is spread over more
+    # messages (bench/README.md); a worker killed mid-batch leaves at most this many "outcome
+    # unknown"; a batch starts no request after _send_deadline
+    max_batch = 500
     one_per_request = True
     idempotent = False  # Meta has no idempotency key: a message that may have left is never sent again
     has_webhook = True
@@ -264,7 +266,7 @@ class WhatsAppConnector(MessagingConnector):
         once from this thread (multi.py), and its own outcome (a refusal of one never makes another
         look unsent)."""
         path = f"{self.settings['phone_number_id']}/messages"
-        answers = self.sender.post_each([Post(path, self.request_body(m)) for m in messages])
+        answers = self.sender.post_each([Post(path, self.request_body(m)) for m in messages], deadline=_send_deadline())
         outcomes: list[SendResult | WhatsAppSendError] = []
         for message, answer in zip(messages, answers, strict=True):
             try:
@@ -303,6 +305,16 @@ class WhatsAppConnector(MessagingConnector):
 
     def parse_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookEvents:
         return webhooks.parse(body)
+
+
+def _send_deadline() -> float:
+    """When a batch stops starting requests: the rest are not sent (retried later), so a slow Meta
+    cannot keep a batch past its claim's timeout (the reaper would then take its rows for stopped).
+    Half the timeout, less the longest a started request may take."""
+    from django.conf import settings
+
+    budget = getattr(settings, "SMS_CLAIM_TIMEOUT_SECONDS", 120) / 2 - client.READ_TIMEOUT
+    return time.monotonic() + max(budget, 5.0)
 
 
 def _call(fn, doing: str) -> dict:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from dataclasses import dataclass
 
 import pycurl
@@ -84,18 +85,25 @@ class GraphSender:
         self._free = []
         self._multi.close()
 
-    def post_each(self, posts: list[Post]) -> list[dict | GraphError | GraphUnreachable]:
-        """Every post its own request; an outcome for each, in order."""
+    def post_each(
+        self, posts: list[Post], *, deadline: float | None = None
+    ) -> list[dict | GraphError | GraphUnreachable]:
+        """Every post its own request; an outcome for each, in order. None is started after
+        `deadline` (time.monotonic()): those are GraphUnreachable with maybe_sent=False."""
         with self._lock:
-            return self._run(posts)
+            return self._run(posts, deadline)
 
     # --- the multi loop -------------------------------------------------------------------------
-    def _run(self, posts: list[Post]) -> list:
+    def _run(self, posts: list[Post], deadline: float | None) -> list:
         outcomes: list = [None] * len(posts)
         waiting = list(range(len(posts) - 1, -1, -1))  # popped from the end: in order
         running: dict[pycurl.Curl, tuple[int, list[bytes]]] = {}
         multi = self._multi
         while waiting or running:
+            if waiting and deadline is not None and time.monotonic() > deadline:
+                for index in waiting:
+                    outcomes[index] = GraphUnreachable("not sent: the batch ran out of time", maybe_sent=False)
+                waiting = []
             while waiting and len(running) < self.concurrency:
                 index = waiting.pop()
                 handle, chunks = self._prepared(posts[index])

@@ -220,3 +220,22 @@ def test_the_ca_bundle_of_the_environment_is_honoured(tls_fake, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", bundle)
     assert make_connector(meta, base_url=url).send(hello("trusted", "+905321110002")).status == DeliveryStatus.QUEUED
     assert meta.keys() == {"trusted": 1}
+
+
+def test_a_batch_past_its_deadline_starts_nothing_more_and_says_so(meta):
+    """A slow Meta cannot keep a batch past its claim: requests not started by the deadline are not
+    sent (maybe_sent False, so they are retried), the ones started finish with their own outcome."""
+    import time
+
+    meta.response_delay = 0.2
+    connector = make_connector(meta)
+    sender = GraphSender(base_url=meta.url, version="v23.0", access_token=meta.access_token, concurrency=2)
+    posts = [Post(f"{meta.phone_number_id}/messages", connector.request_body(hello(f"k-{i}", f"+90532111{i:03d}7")))
+             for i in range(10)]  # fmt: skip
+    outcomes = sender.post_each(posts, deadline=time.monotonic() + 0.3)
+    answered = [o for o in outcomes if isinstance(o, dict)]
+    not_started = [o for o in outcomes if isinstance(o, GraphUnreachable)]
+    assert len(answered) == 4 and len(not_started) == 6  # two rounds of two began before the deadline
+    assert all(not o.maybe_sent and "ran out of time" in str(o) for o in not_started)
+    assert all(isinstance(o, dict) for o in outcomes[:4])  # in order: the first ones went
+    assert sorted(meta.keys()) == [f"k-{i}" for i in range(4)]
