@@ -1,7 +1,11 @@
+import json
+
 import pytest
 from django.utils import translation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from contacts.models import Contact
+from contacts.models import Contact, PhoneStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +102,27 @@ def test_an_unknown_api_path_is_a_404_problem(api):
     response = api.get("/api/v1/nothing-here/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    phone=st.sampled_from([None, "+905331234562"]),
+    email=st.sampled_from([None, "a@example.com"]),
+    number=st.sampled_from([None, "+905441234567"]),
+    attributes=st.dictionaries(st.text(max_size=5), st.one_of(st.none(), st.integers(), st.text()), max_size=3),
+    status=st.sampled_from(["active", "bounced", "paused"]),
+    saved=st.booleans(),
+)
+def test_the_written_out_representation_is_drfs(phone, email, number, attributes, status, saved):
+    from rest_framework import serializers as drf
+
+    from api.contacts import ContactOut
+
+    Contact.objects.filter(external_id="r-1").delete()
+    contact = Contact(external_id="r-1", phone=phone, email=email, whatsapp_number=number, attributes=attributes)
+    contact.phone_status = PhoneStatus(status) if saved else status  # an enum member, as a default is
+    if saved:
+        contact.save()
+    generic = drf.ModelSerializer.to_representation(ContactOut(contact), contact)
+    assert ContactOut(contact).data == generic
+    assert json.dumps(ContactOut([contact], many=True).data) == json.dumps([generic])
