@@ -9,7 +9,7 @@ threads of this process), on a fresh PostgreSQL database with real Redis.
 Processes: two engine workers (this script with `--role engine`: a loop over
 journeys.engine.enrolments_run_due, sleeping `--poll` seconds when nothing is due); a real Celery
 worker on `sending` (messaging.tasks.send_single_messages → the Infobip and WhatsApp sends) and
-one on `webhooks` (providers.tasks.process_webhook → the delivery reports); gunicorn serving the
+one on `webhooks` (providers.tasks.process_webhooks, the inbox → the delivery reports); gunicorn serving the
 panel, to which the fake Infobip posts each delivery report (PUBLIC_BASE_URL/hooks/infobip/…). The
 Celery workers are `celery worker` started through this script (`--role celery`) only so that
 journeys.tasks.run_journeys (the kick queued when contacts enter or a report wakes a wait) goes to
