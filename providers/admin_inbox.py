@@ -19,7 +19,7 @@ class WebhookPostAdmin(admin.ModelAdmin):
     list_filter = ["account"]
     list_select_related = ["account"]
     ordering = ["-received_at"]
-    fields = ["account", "received_at", "attempts", "next_attempt_at", "last_error", "headers", "payload"]
+    fields = ["account", "received_at", "attempts", "next_attempt_at", "last_error", "headers", "text"]
     readonly_fields = fields
     actions = ["apply_again"]
 
@@ -36,6 +36,10 @@ class WebhookPostAdmin(admin.ModelAdmin):
         if post.attempts:
             return _("failed, tried again later")
         return _("waiting to be applied")
+
+    @admin.display(description=_("body"))
+    def text(self, post: WebhookPost) -> str:
+        return bytes(post.body).decode("utf-8", errors="replace")
 
     @admin.display(description=_("error"))
     def error(self, post: WebhookPost) -> str:

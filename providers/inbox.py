@@ -43,17 +43,17 @@ MAX_ATTEMPTS = 5
 MAX_PROBLEMS_LOGGED = 10  # a webhook of 10,000 bad items is one log line, not 10,000
 
 
-def webhook_store(*, account_id: int, payload: str, headers: dict, kick: Callable[[], None]) -> WebhookPost:
-    """The view's write: the post (`payload`: the raw body decoded as latin-1), then a drain task
+def webhook_store(*, account_id: int, body: bytes, headers: dict, kick: Callable[[], None]) -> WebhookPost:
+    """The view's write: the post (`body`: the raw request body), then a drain task
     unless one is pending. A kick that cannot be published (the broker is down) is logged: the post
     is stored, and beat's drain applies it within a minute."""
-    post = WebhookPost(account_id=account_id, payload=payload, headers=headers, received_at=timezone.now())
+    post = WebhookPost(account_id=account_id, body=body, headers=headers, received_at=timezone.now())
     table = connection.ops.quote_name(WebhookPost._meta.db_table)
     with connection.cursor() as cursor:  # one plain INSERT: the ORM's save costs more than the query here
         cursor.execute(
-            f"INSERT INTO {table} (account_id, payload, headers, received_at, attempts, last_error) "  # noqa: S608
+            f"INSERT INTO {table} (account_id, body, headers, received_at, attempts, last_error) "  # noqa: S608
             "VALUES (%s, %s, %s, %s, 0, '') RETURNING id",
-            [account_id, payload, json.dumps(headers), post.received_at],
+            [account_id, body, json.dumps(headers), post.received_at],
         )
         post.pk = cursor.fetchone()[0]
     try:
@@ -96,9 +96,7 @@ def _drain_batch(limit: int) -> int:
     )
     if not claim_rows(due, order_by="pk", limit=limit, claim=claim, now=now):
         return 0
-    posts = list(
-        WebhookPost.objects.filter(claim=claim).order_by("pk").values("pk", "account_id", "payload", "headers")
-    )
+    posts = list(WebhookPost.objects.filter(claim=claim).order_by("pk").values("pk", "account_id", "body", "headers"))
     try:
         with transaction.atomic():
             _apply(posts)
@@ -153,7 +151,7 @@ def _apply(posts: list[dict]) -> None:
         if account_id not in connectors:
             connectors[account_id] = account_connector(account_id)
         events = events_of(
-            account_id=account_id, payload=post["payload"], headers=post["headers"], connector=connectors[account_id]
+            account_id=account_id, body=bytes(post["body"]), headers=post["headers"], connector=connectors[account_id]
         )
         if events is None:
             continue
@@ -168,7 +166,7 @@ def _apply(posts: list[dict]) -> None:
 
 
 def events_of(
-    *, account_id: int, payload: str, headers: dict, connector: Connector | None = None
+    *, account_id: int, body: bytes, headers: dict, connector: Connector | None = None
 ) -> WebhookEvents | None:
     """One post's events, or None when the account is gone or its connector cannot read the post
     (logged and skipped: retrying could never make it understood, product.md "What bad input
@@ -177,7 +175,7 @@ def events_of(
     if connector is None:
         return None
     try:
-        events = connector.parse_webhook(body=payload.encode("latin-1"), headers=headers)
+        events = connector.parse_webhook(body=body, headers=headers)
     except WebhookRejected as exc:
         logger.warning("webhook for account %s not understood: %s", account_id, exc)
         return None

@@ -90,7 +90,7 @@ class WebhookPost(models.Model):
     error, after MAX_ATTEMPTS."""
 
     account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
-    payload = models.TextField()  # the raw body decoded as latin-1: every byte survives unchanged
+    body = models.BinaryField()  # the raw body as it came (a NUL byte included: no text column takes one)
     headers = models.JSONField(default=dict)
     received_at = models.DateTimeField(default=timezone.now)
     claim = models.UUIDField(null=True, blank=True)

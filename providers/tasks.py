@@ -50,7 +50,7 @@ def process_webhook(account_id: int, payload: str, headers: dict) -> int:
 
     from providers.inbox import events_of
 
-    events = events_of(account_id=account_id, payload=payload, headers=headers)
+    events = events_of(account_id=account_id, body=payload.encode("latin-1"), headers=headers)
     if events is None:
         return 0
     for path in settings.WEBHOOK_EVENT_HANDLERS:

@@ -78,9 +78,7 @@ def webhook(request: HttpRequest, connector: str, secret: str) -> HttpResponse:
     # stored before the answer (a database failure is a 500: the provider sends it again), applied by
     # a drain on the `webhooks` queue (in tests, eagerly, here)
     try:
-        webhook_store(
-            account_id=account_id, payload=body.decode("latin-1"), headers=headers, kick=process_webhooks.delay
-        )
+        webhook_store(account_id=account_id, body=body, headers=headers, kick=process_webhooks.delay)
     except IntegrityError:  # the account was deleted a moment ago (the copy above is up to seconds old)
         return HttpResponseNotFound("unknown webhook")
     return HttpResponse("ok", content_type="text/plain")

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             name='WebhookPost',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payload', models.TextField()),
+                ('body', models.BinaryField()),
                 ('headers', models.JSONField(default=dict)),
                 ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('claim', models.UUIDField(blank=True, null=True)),

@@ -89,7 +89,7 @@ def _statuses(*keys: str, status: str = "delivered") -> str:
 
 
 def _store(account, payload: str) -> WebhookPost:
-    return inbox.webhook_store(account_id=account.pk, payload=payload, headers={}, kick=lambda: None)
+    return inbox.webhook_store(account_id=account.pk, body=payload.encode(), headers={}, kick=lambda: None)
 
 
 @override_settings(WEBHOOK_EVENT_HANDLERS=[HANDLER])
@@ -151,11 +151,11 @@ def test_a_stopped_workers_claim_is_freed_by_beat_and_applied_once():
 def test_kicks_are_coalesced_and_a_finished_drain_lets_the_next_post_kick():
     account = _account()
     kicks = []
-    inbox.webhook_store(account_id=account.pk, payload="{}", headers={}, kick=lambda: kicks.append(1))
-    inbox.webhook_store(account_id=account.pk, payload="{}", headers={}, kick=lambda: kicks.append(1))
+    inbox.webhook_store(account_id=account.pk, body=b"{}", headers={}, kick=lambda: kicks.append(1))
+    inbox.webhook_store(account_id=account.pk, body=b"{}", headers={}, kick=lambda: kicks.append(1))
     assert len(kicks) == 1  # one drain pending: the second post rides on it
     inbox.webhooks_drain()
-    inbox.webhook_store(account_id=account.pk, payload="{}", headers={}, kick=lambda: kicks.append(1))
+    inbox.webhook_store(account_id=account.pk, body=b"{}", headers={}, kick=lambda: kicks.append(1))
     assert len(kicks) == 2
 
 
@@ -165,7 +165,7 @@ def test_a_broker_that_is_down_loses_no_post():
     def broker_down():
         raise ConnectionError("the broker is not reachable")
 
-    post = inbox.webhook_store(account_id=account.pk, payload=_statuses("m1"), headers={}, kick=broker_down)
+    post = inbox.webhook_store(account_id=account.pk, body=_statuses("m1").encode(), headers={}, kick=broker_down)
     assert WebhookPost.objects.filter(pk=post.pk).exists()  # beat's drain applies it
 
 
