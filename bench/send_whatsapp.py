@@ -259,6 +259,13 @@ def main() -> None:
                 f"{'HTTP/1.0' if args.http10 else 'keep-alive'}); all cores {busy:.0f}% busy over the run "
                 "(the rest is PostgreSQL, Redis and the kernel)"
             )
+        every_part = cpu + postgres_cpu + redis_cpu + stand_in_cpu + own_cpu
+        print(
+            f"  CPU of every part (workers, PostgreSQL, Redis, Meta's stand-in, this process): "
+            f"{every_part / sent * 1e6:,.0f} µs per message, so {os.cpu_count()} cores could take at most "
+            f"{os.cpu_count() * sent / every_part:,.0f} messages/s with nothing else running (PostgreSQL's figure "
+            "counts every session of the server, other users' too)"
+        )
         duplicates = sum(books.values()) - len(books)
         print(
             f"  fake's books: {len(books):,} numbers, {duplicates} duplicates, {preview.sendable - len(books)} lost; "
