@@ -11,7 +11,7 @@ this order, each after a short warm-up:
   batch     POST /api/v1/contacts/batch/ with --batch-size new contacts
 Prints requests/s, p50/p95/p99 latency, status codes (and any other answer), the ratio to the
 baseline, CPU per request of gunicorn, PostgreSQL, Redis and these clients, and the targets. No
-Celery worker runs: messages are queued on Redis (db flushed first) and stay pending."""
+Celery worker runs: messages stay pending (their wake-up task waits on Redis, db flushed first)."""
 
 from __future__ import annotations
 
