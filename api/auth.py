@@ -10,13 +10,14 @@ from rest_framework import authentication, exceptions, permissions
 
 from api.models import ApiKey
 from api.ratelimit import ApiKeyRateThrottle, rate_limit_refund, rate_limit_spend
+from messaging.policy import POLICY
 from providers import snapshots
 
 # a key's last use is written at most this often (one UPDATE per minute, not per request)
 LAST_USED_EVERY_SECONDS = 60
 # read with the rate limit's count in one round trip: is the process's copy of the key current,
-# and the accounts' token lent to the request (providers.snapshots)
-TOKENS = (snapshots.API_KEYS, snapshots.ACCOUNTS)
+# and the accounts' and the sending policy's tokens lent to the request (providers.snapshots)
+TOKENS = (snapshots.API_KEYS, snapshots.ACCOUNTS, POLICY.name)
 
 # this process's copies of keys it has seen: prefix → (token, loaded at, key); a key's save,
 # delete or revocation sets a new token (api.keys), so a revoked key is refused at once

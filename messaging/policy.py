@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Q
 
 from consent.models import MessageKind
+from providers.snapshots import Snapshot, bump
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 
@@ -45,13 +46,25 @@ class Policy:
         return datetime.combine(end_day, end, tzinfo=ISTANBUL) if quiet else None
 
 
-def current_policy() -> Policy:
+def _read_policy() -> Policy:
     from messaging.models import SendingPolicy
 
     row = SendingPolicy.objects.order_by("pk").first()
     if row is None:
         return Policy()
     return Policy(row.newsletters_per_day, row.newsletters_per_week, row.quiet_from, row.quiet_until)
+
+
+# the process's copy (providers.snapshots), read again after a save or delete of the row (messaging.apps)
+POLICY = Snapshot("snapshot:sending-policy", _read_policy)
+
+
+def current_policy() -> Policy:
+    return POLICY.get()
+
+
+def policy_changed(sender, **kwargs) -> None:
+    bump(POLICY.name)
 
 
 def sent_counts(contact_ids: list[int], *, now: datetime) -> dict[int, tuple[int, int]]:

@@ -28,6 +28,8 @@ MAX_AGE = 30.0  # seconds
 ACCOUNTS = "snapshot:provider-accounts"  # the cache keys of the tokens
 API_KEYS = "snapshot:api-keys"
 
+NAMES: set[str] = {ACCOUNTS, API_KEYS}  # every token, made afresh after migrate (and a test's flush)
+
 # tokens already read for the current request: name → token (None: read from the cache)
 _lent: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("snapshot_tokens", default=None)
 
@@ -70,6 +72,7 @@ class Snapshot(Generic[T]):
 
     def __init__(self, name: str, load: Callable[[], T]):
         self.name, self.load = name, load
+        NAMES.add(name)
         self._kept: tuple[str, float, T] | None = None  # (token, loaded at, value): replaced whole
         self._checked = 0.0  # when recent() last confirmed the copy by its token
 
@@ -142,7 +145,7 @@ def _accounts_changed(sender, **kwargs) -> None:
 
 def _tables_rewritten(sender, **kwargs) -> None:
     # after migrate, and after a test's flush (which deletes rows without signals)
-    for name in (ACCOUNTS, API_KEYS):
+    for name in NAMES:
         # the first migrate: the database cache's table is not made yet
         with contextlib.suppress(DatabaseError):
             cache.set(name, new_token(), timeout=None)

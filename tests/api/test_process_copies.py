@@ -24,17 +24,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def fresh_process():
-    forget_keys()
-    snapshots.ACTIVE_ACCOUNTS.clear()
+    another_process_starts()
     cache.clear()
     yield
-    forget_keys()
-    snapshots.ACTIVE_ACCOUNTS.clear()
+    another_process_starts()
 
 
 def another_process_starts():
+    from messaging.policy import POLICY
+
     forget_keys()
     snapshots.ACTIVE_ACCOUNTS.clear()
+    POLICY.clear()
 
 
 def client_for(key: str) -> APIClient:
@@ -158,3 +159,22 @@ def test_the_iys_gate_follows_an_installed_connector_at_once(key, infobip):
     assert iys_gate() == IysGate.INTEGRATOR
     account.delete()
     assert iys_gate() == IysGate.OFF
+
+
+def test_a_changed_sending_policy_is_used_at_once(key, infobip):
+    from datetime import time
+
+    from messaging.models import SendingPolicy
+    from providers.services import account_install
+
+    Contact.objects.filter(external_id="c-1").update(sms_subscription="subscribed")
+    values = {"base_url": infobip.url, "api_key": infobip.api_key, "sender": "MARKA"}
+    account_install(name="Infobip", connector="infobip", values=values)
+    client = client_for(key)
+    assert send(client, kind="newsletter").json()["status"] == "queued"
+    quiet = SendingPolicy.objects.create(quiet_from=time(0, 0), quiet_until=time(23, 59, 59))
+    assert send(client, kind="newsletter").json()["status"] == "scheduled"  # deferred to the quiet hours' end
+    another_process_starts()
+    assert send(client, kind="newsletter").json()["status"] == "scheduled"
+    quiet.delete()
+    assert send(client, kind="newsletter").json()["status"] == "queued"
