@@ -22,6 +22,7 @@ from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 
 from api.models import ApiKey
+from config.cache import redis_client
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def _redis_incr(cache: RedisCache, name: str, *, timeout: int, read: tuple[str, 
     SET NX EX, then INCR (Django stores an int as a plain Redis integer, so cache.get reads the
     same count)."""
     key = cache.make_and_validate_key(name)
-    pipe = _client(cache).pipeline(transaction=False)
+    pipe = redis_client(cache).pipeline(transaction=False)
     keys = [cache.make_and_validate_key(k) for k in read]
     for other in keys:
         pipe.get(other)
@@ -111,15 +112,6 @@ def _redis_incr(cache: RedisCache, name: str, *, timeout: int, read: tuple[str, 
         if raw is not None:
             values[name_read] = cache._cache._serializer.loads(raw)
     return int(answers[-1]), values
-
-
-def _client(cache: RedisCache):
-    """A redis-py client on the cache's own (writing) connection pool, made once per cache
-    object: Django makes a new one, with its table of response callbacks, on every call."""
-    client = getattr(cache, "_rate_limit_client", None)
-    if client is None:
-        client = cache._rate_limit_client = cache._cache.get_client(write=True)
-    return client
 
 
 def _incr(cache, name: str, *, timeout: int) -> int:

@@ -199,10 +199,6 @@ def _pause_campaigns(campaign_ids: set[int], *, reason: str) -> None:
         logger.warning("campaign(s) %s paused: %s", sorted(campaign_ids), reason)
 
 
-def _stops_sending(exc: SendError) -> bool:
-    return getattr(exc, "stop_campaign", False) or getattr(exc, "account_problem", False)
-
-
 def _pk(key: str) -> int:
     return int(key.rpartition("-")[2])
 
