@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# the suite runs in two processes (pytest-xdist; each its own test database and Redis database,
+# tests/xdist_env.py), a test file to a process; PYTEST_WORKERS=0 runs it in this one
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test install lint format worker beat migrate messages screenshot bench clean
 
@@ -35,7 +38,7 @@ run: migrate
 	$(BIN)/python manage.py serve $(HOST):$(PORT)
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -40,9 +40,16 @@ class BuiltOnce:
             built = super().get_fields()
             cls._built_fields = built
         return {
-            name: copy.deepcopy(field) if isinstance(field, NESTING) else copy.copy(field)
+            name: copy.deepcopy(field) if isinstance(field, NESTING) else _shallow(field)
             for name, field in built.items()
         }
+
+
+def _shallow(field):
+    """copy.copy(field) without its __reduce_ex__ round (a field has no __copy__ nor __slots__)."""
+    twin = object.__new__(type(field))
+    twin.__dict__.update(field.__dict__)
+    return twin
 
 
 NESTING = (serializers.BaseSerializer, serializers.ListField, serializers.DictField, serializers.HStoreField)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from channels_sms.models import SmsTemplate
+from consent.selectors import contact_with_exclusion
 from contacts.models import Contact
 from contacts.phones import to_e164
 from messaging.models import Message
@@ -35,6 +36,7 @@ def sms_message(
     # makes a message per contact of its batch)
     if account.channel != Channel.SMS or not issubclass(connector_class(account.connector), MessagingConnector):
         raise ValidationError({"account": f"the account '{account.name}' does not send SMS"})
+    exclusion = None  # the sending rule's verdict, where the contact was looked up here
     if contact is not None:
         if not contact.phone:
             raise ValidationError({"contact": f"the contact {contact.external_id or contact.pk} has no mobile phone"})
@@ -43,7 +45,8 @@ def sms_message(
         parsed = to_e164(to)
         if parsed is None:
             raise ValidationError({"to": f"'{to}' is not a valid phone number"})
-        contact = Contact.objects.filter(phone=parsed).order_by("pk").first()
+        # the contact and the sending rule's verdict on it in one statement (message_submit reads it)
+        contact, exclusion = contact_with_exclusion(field="phone", value=parsed, kind=kind, channel=Channel.SMS)
     if template and text:
         raise ValidationError({"template": "give either a template or a text, not both"})
     preset = None
@@ -68,7 +71,7 @@ def sms_message(
         if missing:
             names = ", ".join(f"{{{{{n}}}}}" for n in dict.fromkeys(missing))
             raise ValidationError({"placeholders": f"no value for {names}: give it in placeholders"})
-    return Message(
+    message = Message(
         channel=Channel.SMS,
         kind=kind,
         account=account,
@@ -79,6 +82,9 @@ def sms_message(
         parameters=placeholders or None,
         contact=contact,
     )
+    if exclusion is not None:
+        message.rule_exclusion = exclusion  # messaging.single.message_submit: no second query
+    return message
 
 
 def message_send(

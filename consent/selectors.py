@@ -124,6 +124,44 @@ def is_sendable(*, contact_id: int, kind: str, channel: str) -> tuple[bool, str]
 
 
 _PROBE = -7_340_021_113  # a contact id no row has: finds where the id goes among the parameters
+_PROBE_TEXT = "\x01probe\x01"  # a value no phone or number has: finds where it goes, as _PROBE
+
+
+def contact_with_exclusion(*, field: str, value: str, kind: str, channel: str) -> tuple[Contact | None, str | None]:
+    """A single send to a number: the first contact (by id) whose `field` ("phone",
+    "whatsapp_number") is `value`, and the sending rule's verdict on it (SENDABLE or the reason),
+    in one statement, the same rule is_sendable runs; (None, None) when no contact has it."""
+    gate = iys_gate() if (channel, kind) == (Channel.SMS, MessageKind.NEWSLETTER) else IysGate.OFF
+    sql, params, at, columns, converters = _contact_by_field_rule(field, kind, channel, gate, connection.vendor)
+    params = list(params)
+    params[at] = value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    row = list(row)
+    for position, (functions, expression) in converters:  # as the ORM does: JSON decoded, and so on
+        for function in functions:
+            row[position] = function(row[position], expression, connection)
+    return Contact.from_db(connection.alias, columns, row[:-1]), row[-1]
+
+
+@functools.cache
+def _contact_by_field_rule(field: str, kind: str, channel: str, gate: str, vendor: str):
+    queryset = audience_with_exclusions(
+        Contact.objects.filter(**{field: _PROBE_TEXT}).order_by("pk"), kind=kind, channel=channel, gate=gate
+    )
+    query = queryset[:1].query
+    sql, params = query.sql_with_params()
+    (at,) = [i for i, p in enumerate(params) if p == _PROBE_TEXT]
+    compiler = query.get_compiler(connection=connection)
+    compiler.setup_query()
+    selected = [expression for expression, _sql, _alias in compiler.select]
+    columns = [f.attname for f in Contact._meta.concrete_fields]  # the SELECT: these, then the exclusion
+    if len(selected) != len(columns) + 1:
+        raise AssertionError("the rule's SELECT is not the contact's columns and the exclusion")
+    return sql, tuple(params), at, columns, list(compiler.get_converters(selected).items())
 
 
 @functools.cache

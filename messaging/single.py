@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from config.cache import add_flag
 from consent.models import MessageKind
 from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions, is_sendable
 from contacts.bulk import insert_objects
@@ -76,14 +77,17 @@ def message_submit(
     now = timezone.now()
     exclusion = None
     if message.contact_id is not None:
-        exclusion = is_sendable(contact_id=message.contact_id, kind=message.kind, channel=channel)[1]
+        # the adapter may have judged the contact it looked up (consent.selectors.contact_with_exclusion)
+        exclusion = getattr(message, "rule_exclusion", None)
+        if exclusion is None:
+            exclusion = is_sendable(contact_id=message.contact_id, kind=message.kind, channel=channel)[1]
     refusal = _judge(message, via, exclusion, origin_ref, now)
     if not refusal and send_at is not None and send_at > now:
         message.next_attempt_at = send_at
     _apply_policy([message], now)
     message.save()  # one INSERT: atomic by itself (outside a caller's transaction, no BEGIN/COMMIT)
     if message.status == MessageStatus.PENDING and message.next_attempt_at is None:
-        transaction.on_commit(lambda: _queue(message.pk))  # at once, or when the caller's transaction commits
+        transaction.on_commit(_queue)  # at once, or when the caller's transaction commits
     logger.info("single %s message %s (%s): %s %s", channel, message.pk, origin_ref, message.status, refusal)
     return message
 
@@ -159,13 +163,13 @@ def _queue_many(message_ids: list[int]) -> None:
         send_single_messages.delay(message_ids[at : at + QUEUED_BATCH])
 
 
-def _queue(message_id: int) -> None:
+def _queue() -> None:
     """After the message's commit: wake a worker unless one is already woken and has not yet
     started draining (`KICK`, deleted when a drain starts). A message committed before that
     delete is seen by the drain; one committed after it finds no kick and publishes one; a kick
     lost with Redis leaves its messages to beat's sending_tick (messages_send_due_single). So a
     burst of sends publishes one task per drain, not one per message."""
-    if cache.add(KICK, message_id, timeout=KICK_SECONDS):
+    if add_flag(KICK, timeout=KICK_SECONDS):  # one SET NX EX
         from messaging.tasks import send_due_single_messages
 
         send_due_single_messages.delay()
@@ -184,7 +188,7 @@ def messages_drain_due_single(*, budget_seconds: float = DRAIN_SECONDS) -> int:
         if len(due) < DUE_BATCH:
             return sent
         if time.monotonic() - started > budget_seconds:
-            _queue(due[-1])
+            _queue()
             return sent
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.utils import translation
 
 from providers.roles import ADMIN, MARKETER
 from tests.services import require_postgres, require_redis
@@ -153,6 +154,14 @@ def private_redis(settings, monkeypatch):
     yield server
     server.kill()
     drop_connections(app)  # made again, from the restored settings, on next use
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_over():
+    """A test that activates a language and does not deactivate it would hand it to the next
+    test of its process (under pytest-xdist the order, and so the neighbour, changes)."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

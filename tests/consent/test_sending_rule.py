@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consent.models import Consent
-from consent.selectors import Exclusion, exclusion_counts, is_sendable, sendable
+from consent.selectors import Exclusion, contact_with_exclusion, exclusion_counts, is_sendable, sendable
 from contacts.models import Contact
 from providers.models import ProviderAccount
 from tests.consent.factories import record_onay
@@ -92,6 +92,12 @@ def test_the_rule_never_lets_through_what_the_spec_forbids(states, gate):
                 assert (contact.pk in allowed) == expected, (state, kind, channel, gate)
                 ok, reason = is_sendable(contact_id=contact.pk, kind=kind, channel=channel)
                 assert ok == expected and (reason == "") == expected
+                # a single send to a number looks the contact up and judges it in one statement
+                field = "phone" if channel == "sms" else "whatsapp_number"
+                if value := getattr(contact, field):
+                    found, verdict = contact_with_exclusion(field=field, value=value, kind=kind, channel=channel)
+                    assert (found.pk, found.phone, found.attributes) == (contact.pk, contact.phone, contact.attributes)
+                    assert verdict == reason
             counts = exclusion_counts(kind=kind, channel=channel)
             assert counts.get("", 0) == len(allowed) and sum(counts.values()) == len(contacts)
 

@@ -5,6 +5,7 @@ sample contact) and names the characters that force UCS-2."""
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from channels_sms.counter import counter_answer
 from channels_sms.encoding import ucs2_characters
@@ -19,7 +20,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def in_english(client):
-    client.cookies.load({"django_language": "en"})
+    client.cookies.load({"django_language": "en"})  # the pages
+    with translation.override("en"):  # what a test calls itself
+        yield
 
 
 @pytest.fixture
