@@ -24,6 +24,7 @@ from config.db import claim_rows
 from consent.models import MessageKind
 from messaging.channels import adapter
 from messaging.delivery import messages_update, stale_claims
+from messaging.handoff import forget_handed_before, handed_ids
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
 from messaging.policy import current_policy
 from messaging.sending import messages_send_claimed
@@ -152,8 +153,11 @@ def messages_free_stale_claims(*, campaign_id: int | None = None) -> int:
         if account.connector_instance().idempotent:
             freed += rows.update(claim=None, claimed_at=None)
         else:
-            freed += rows.filter(handed_at__isnull=True).update(claim=None, claimed_at=None)
-            unknown = dict.fromkeys(rows.filter(handed_at__isnull=False).values_list("pk", flat=True), None)
+            held = dict(rows.values_list("pk", "claim"))
+            handed = handed_ids(set(held.values()))  # messaging.handoff; handed_at: rows written before it
+            handed.update(rows.filter(handed_at__isnull=False).values_list("pk", flat=True))
+            unknown = [pk for pk in held if pk in handed]
+            freed += rows.exclude(pk__in=unknown).update(claim=None, claimed_at=None)
             messages_update(
                 {
                     pk: {
@@ -166,6 +170,7 @@ def messages_free_stale_claims(*, campaign_id: int | None = None) -> int:
                     for pk in unknown
                 }
             )
+    forget_handed_before(older_than)
     if freed:
         logger.warning("freed %d message(s) claimed by a worker that stopped", freed)
     return freed

@@ -407,3 +407,6 @@ def message_pk(key: str) -> int | None:
     if prefix != settings.MESSAGE_ID_PREFIX or not (number.isascii() and number.isdigit()) or len(number) > 18:
         return None  # not one of ours: another prefix, "²", or past the id column's range
     return int(number)
+
+
+from messaging.handoff import HandedBatch  # noqa: E402, F401  (a model of this app, in its own module)

@@ -18,6 +18,7 @@ from consent.selectors import SENDABLE, Exclusion, audience_with_exclusions
 from contacts.models import Contact
 from messaging.channels import adapter
 from messaging.delivery import messages_update
+from messaging.handoff import batch_handed, batch_recorded
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus, message_key
 from messaging.policy import Judge
 from messaging.rendering import contact_values
@@ -110,11 +111,12 @@ def messages_send_claimed(
         outbound.append(composed.outbound)
     if bypassed:
         logger.info("account %s: %d transactional message(s) sent despite the sending policy", account.pk, bypassed)
+    handed = False
     if outbound:
         ratelimit.wait_for(f"account:{account.pk}", count=len(outbound), rate=connector.rate_limit)
         ids = [_pk(m.key) for m in outbound]
-        if not connector.idempotent:  # a stopped worker's batch is then never sent twice (stale claims)
-            Message.objects.filter(pk__any_of=ids, claim=claim).update(handed_at=timezone.now())
+        if handed := not connector.idempotent:  # a stopped worker's batch is never sent twice (stale claims)
+            batch_handed(claim=claim, message_ids=ids)
         attempts = {row["pk"]: row["attempts"] for row in rows}
         campaign_ids = {row["campaign_id"] for row in rows if row["campaign_id"]}
         results: list[SendResult] = []
@@ -158,6 +160,8 @@ def messages_send_claimed(
             refused = {r.key for r in results if r.consent_refused}
             via.consent_refused(recipients=sorted({m.to for m in outbound if m.key in refused}), account=account)
     messages_update(updates)
+    if handed:
+        batch_recorded(claim=claim)
     return sum(1 for change in updates.values() if change.get("sent_at"))
 
 
