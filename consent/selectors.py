@@ -111,16 +111,24 @@ def is_sendable(*, contact_id: int, kind: str, channel: str) -> tuple[bool, str]
     The rule's SQL depends only on the kind, the channel and the İYS gate (read each time), so it
     is compiled once per combination and run with the contact's id: the same statement the
     queryset form gives (tests/consent/test_sending_rule.py checks both against an oracle)."""
-    gate = iys_gate() if (channel, kind) == (Channel.SMS, MessageKind.NEWSLETTER) else IysGate.OFF
-    sql, params, at = _one_contact_rule(kind, channel, gate, connection.vendor)
-    params = list(params)
-    params[at] = contact_id
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    sql, params, at = _one_contact_rule(kind, channel, _gate_for(kind, channel), connection.vendor)
+    row = _fetch_one(sql, params, at, contact_id)
     if row is None:
         return False, "the contact no longer exists"
     return row[0] == SENDABLE, row[0]
+
+
+def _gate_for(kind: str, channel: str) -> str:
+    return iys_gate() if (channel, kind) == (Channel.SMS, MessageKind.NEWSLETTER) else IysGate.OFF
+
+
+def _fetch_one(sql: str, params: tuple, at: int, value) -> tuple | None:
+    """Runs a precompiled rule with `value` in the place its probe held."""
+    params = list(params)
+    params[at] = value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 _PROBE = -7_340_021_113  # a contact id no row has: finds where the id goes among the parameters
@@ -131,13 +139,9 @@ def contact_with_exclusion(*, field: str, value: str, kind: str, channel: str) -
     """A single send to a number: the first contact (by id) whose `field` ("phone",
     "whatsapp_number") is `value`, and the sending rule's verdict on it (SENDABLE or the reason),
     in one statement, the same rule is_sendable runs; (None, None) when no contact has it."""
-    gate = iys_gate() if (channel, kind) == (Channel.SMS, MessageKind.NEWSLETTER) else IysGate.OFF
-    sql, params, at, columns, converters = _contact_by_field_rule(field, kind, channel, gate, connection.vendor)
-    params = list(params)
-    params[at] = value
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    rule = _contact_by_field_rule(field, kind, channel, _gate_for(kind, channel), connection.vendor)
+    sql, params, at, columns, converters = rule
+    row = _fetch_one(sql, params, at, value)
     if row is None:
         return None, None
     row = list(row)
