@@ -18,7 +18,7 @@ from providers.whatsapp import client
 from providers.whatsapp.client import GraphError, GraphUnreachable
 from providers.whatsapp.errors import WhatsAppSendError
 from providers.whatsapp.multi import GraphSender, Post
-from tests.providers.test_whatsapp_connector import make_connector
+from tests.providers.whatsapp_support import make_connector
 
 
 def hello(key: str, to: str, *, template: str = "hello") -> OutboundMessage:

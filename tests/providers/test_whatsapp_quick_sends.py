@@ -8,7 +8,7 @@ import pytest
 
 from providers.base import OutboundMessage, SendResult
 from tests.fakes.whatsapp.quick_sends import QuickSends
-from tests.providers.test_whatsapp_connector import make_connector
+from tests.providers.whatsapp_support import make_connector
 
 BODY = [{"type": "BODY", "text": "Merhaba {{1}}", "example": {"body_text": [["Ayşe"]]}}]
 
