@@ -9,8 +9,8 @@ import logging
 from django.utils.translation import gettext as _
 
 from channels_sms.encoding import count_segments, encoding_label, normalise, profile_for
+from consent.contact_changes import consent_opt_out_by_reply, consent_refused_by_provider
 from consent.models import MessageKind, RecipientType
-from consent.services import consent_opt_out_by_reply, consent_refused_by_provider
 from contacts.phones import to_e164
 from contacts.services import contacts_mark_bounced
 from messaging.channels import Composed, MessageCost

@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy
 from channels_whatsapp.models import Category, TemplateStatus
 from channels_whatsapp.rendering import binding_problems, fill, merged_bindings, required_sources
 from channels_whatsapp.windows import window_open, windows_opened
+from consent.contact_changes import consent_whatsapp_opt_out
 from consent.models import ChangeOrigin, MessageKind
-from consent.services import consent_whatsapp_opt_out
 from contacts.phones import to_e164
 from messaging.channels import Composed, MessageCost
 from messaging.models import Template

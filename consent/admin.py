@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consent.contact_changes import subscription_change, whatsapp_consent_change
 from consent.iys.status import iys_status
 from consent.models import (
     BackfillState,
@@ -27,7 +28,6 @@ from consent.models import (
 )
 from consent.rules import WHATSAPP_SOURCES
 from consent.selectors import IysGate, iys_gate
-from consent.services import subscription_change, whatsapp_consent_change
 from contacts.admin_inlines import LatestRowsInline
 from contacts.models import Contact, SmsSubscription, WhatsAppConsent
 from contacts.parsers import Rejection

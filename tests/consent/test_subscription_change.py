@@ -9,9 +9,9 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from consent.contact_changes import subscription_change
 from consent.models import ConsentChange, IysSubmission, SubmissionState
 from consent.selectors import is_sendable
-from consent.services import subscription_change
 from contacts.models import Contact
 from providers.models import ProviderAccount
 from tests.contacts.factories import ContactFactory

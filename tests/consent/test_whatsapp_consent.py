@@ -11,10 +11,11 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from consent.contact_changes import consent_whatsapp_opt_out, whatsapp_consent_change
 from consent.iys.sync import iys_pull
 from consent.models import ChangeOrigin, Consent, ConsentChange, IysSubmission
 from consent.selectors import is_sendable
-from consent.services import ConsentInput, consent_apply, consent_whatsapp_opt_out, whatsapp_consent_change
+from consent.services import ConsentInput, consent_apply
 from contacts.models import Contact, FileTransferStatus
 from contacts.parsers import Rejection
 from providers.models import ProviderAccount

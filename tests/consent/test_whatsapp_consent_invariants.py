@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from consent.contact_changes import consent_whatsapp_opt_out, whatsapp_consent_change
 from consent.models import ChangeOrigin, Consent, ConsentChange, IysSubmission
-from consent.services import consent_whatsapp_opt_out, whatsapp_consent_change
 from consent.whatsapp_import import WhatsAppImport
 from contacts.models import Contact, FileTransfer
 from contacts.parsers import Rejection, WhatsAppLine

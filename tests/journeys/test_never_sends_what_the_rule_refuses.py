@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from channels_whatsapp.models import WhatsAppTemplate
+from consent.contact_changes import consent_opt_out_by_reply, consent_whatsapp_opt_out
 from consent.models import Consent, ConsentChange
-from consent.services import consent_opt_out_by_reply, consent_whatsapp_opt_out
 from contacts.models import Contact, ContactList
 from contacts.services import contact_list_add
 from journeys.engine import enrolments_run_due

@@ -178,7 +178,7 @@ def test_a_ret_between_steps_stops_the_next_send(accounts, infobip, meta, django
     ayse = contact("+905320000005")
     enter([ayse], django_capture_on_commit_callbacks)
     assert infobip.recipients() == {"905320000005": 1}
-    from consent.services import consent_opt_out_by_reply
+    from consent.contact_changes import consent_opt_out_by_reply
 
     consent_opt_out_by_reply(recipients=["+905320000005"], origin_ref="test")  # an SMS STOP: a RET
     Enrolment.objects.update(due_at=timezone.now(), arrived_at=timezone.now() - timedelta(seconds=61))

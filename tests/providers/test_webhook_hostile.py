@@ -9,8 +9,8 @@ import logging
 
 import pytest
 
+from consent.contact_changes import consent_opt_out_by_reply
 from consent.models import Consent, ConsentChange
-from consent.services import consent_opt_out_by_reply
 from contacts.parsers import Rejection
 from messaging.models import Message, MessageStatus
 from providers.services import account_install
