@@ -359,3 +359,22 @@ def test_the_report_of_an_id_beyond_any_transfer_is_a_404(client, marketer):
     client.force_login(marketer)
     response = client.get(f"/admin/contacts/filetransfer/{10**20}/rejected.csv")
     assert response.status_code == 404
+
+
+def test_an_export_of_chosen_contacts_holds_those_alone(admin_client):
+    """export_items posted: only those contacts, and an id no contact has (or not a number) adds none."""
+    chosen = ContactFactory(external_id="chosen", phone="+905321234561")
+    ContactFactory(external_id="other", phone="+905321234562")
+    response = admin_client.post(
+        reverse("admin:contacts_contact_export"),
+        {"format": "0", "export_items": [str(chosen.pk)], **_all_fields()},
+    )
+    assert response.status_code == 200, response.content[:500]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [r["external_id"] for r in rows] == ["chosen"]
+    refused = admin_client.post(
+        reverse("admin:contacts_contact_export"),
+        {"format": "0", "export_items": [str(chosen.pk), "999999", "x"], **_all_fields()},
+    )
+    assert refused.status_code == 200
+    assert refused.get("Content-Disposition") is None  # the form is shown again: an id not offered
