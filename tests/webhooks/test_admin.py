@@ -65,3 +65,24 @@ def test_marketers_cannot_see_webhooks(client, marketer):
     client.force_login(marketer)
     assert client.get("/admin/webhooks/endpoint/").status_code == 403
     assert client.get("/admin/webhooks/delivery/").status_code == 403
+
+
+def test_the_deliveries_list_says_attempts_last_answer_and_next_attempt_in_four_columns(client, panel_admin):
+    endpoint = Endpoint.objects.create(url="https://crm.example.com/in", events=["message.status"], secret="whsec_x")
+    soon = timezone.now() + timedelta(minutes=5)
+    Delivery.objects.create(
+        endpoint=endpoint, event_id="msg_retry", event_type="message.status", payload={},
+        attempts=2, last_status_code=503, next_attempt_at=soon,
+    )  # fmt: skip
+    Delivery.objects.create(
+        endpoint=endpoint, event_id="msg_done", event_type="message.status", payload={},
+        status=DeliveryStatus.DELIVERED, attempts=1, last_status_code=204, delivered_at=soon,
+    )  # fmt: skip
+    client.force_login(panel_admin)
+    response = client.get("/admin/webhooks/delivery/", HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert len(response.context["cl"].list_display) == 5  # the checkbox and four columns
+    assert "2 attempts · last answer HTTP 503" in page and "1 attempt · last answer HTTP 204" in page
+    assert "next attempt " + timezone.localtime(soon).strftime("%d.%m.%Y %H:%M") in page
+    assert "delivered " + timezone.localtime(soon).strftime("%d.%m.%Y %H:%M") in page
+    assert "msg_retry" in page and "msg_done" in page
