@@ -1,5 +1,7 @@
 """Settings → Channels → SMS in the admin, as a marketer and as an admin."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -44,11 +46,14 @@ def test_a_marketer_builds_previews_and_sends_a_campaign(client, marketer, conso
     excluded = reverse("admin:channels_sms_smscampaign_excluded", args=[campaign.pk, "paused"])
     assert 'id="preview-sendable"><strong>1</strong>' in page and f'data-reason="paused"><a href="{excluded}"' in page
     assert "Merhaba Ayşe" in page and ("0.10" in page or "0,10" in page)  # sample text; 1 recipient × 1 segment × 0.1
+    assert re.search(r'id="campaign-details"[^>]*>(Edit|Düzenle)</a>', page)  # a draft's form can be changed
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("admin:channels_sms_smscampaign_act", args=[campaign.pk, "start"]), {"confirmed": "1"})
     campaign.refresh_from_db()
     assert campaign.status == "done" and Message.objects.get().status == "delivered"
     assert client.get(reverse("admin:channels_sms_smscampaign_change", args=[campaign.pk])).status_code == 200
+    sent = client.get(reverse("admin:channels_sms_smscampaign_preview", args=[campaign.pk])).content.decode()
+    assert re.search(r'id="campaign-details"[^>]*>(Details|Ayrıntılar)</a>', sent)  # read-only once sent
     history = client.get(reverse("admin:messaging_message_changelist"))
     assert history.status_code == 200 and "+905320000001" in history.content.decode()
     assert client.get(reverse("admin:messaging_message_changelist") + "?q=0532 000 00 01").status_code == 200
