@@ -9,6 +9,7 @@ status back."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import reduce
@@ -71,12 +72,14 @@ def moves_forward(current: str, new: str) -> bool:
     return RANK[new] > RANK[current]
 
 
-def messages_update(updates: dict[int, dict]) -> int:
+def messages_update(updates: dict[int, dict], *, claim: uuid.UUID | None = None) -> int:
     """Apply `updates` (message id → field values). A "status" value is applied only when it moves
     forward; the other fields are always written (text, segments, the claim being released).
     Returns how many statuses moved. Only the fields a change names are written: rows with the
-    same set of fields go in one UPDATE (a dispatcher's batch is one or two such sets)."""
-    return len(messages_update_moved(updates))
+    same set of fields go in one UPDATE (a dispatcher's batch is one or two such sets). With
+    `claim`, only rows that still hold it are written (a dispatcher's batch: a row the reaper freed
+    and another worker took is that worker's to record)."""
+    return len(_update_moved(updates, claim=claim)[0])
 
 
 def messages_update_moved(updates: dict[int, dict], *, only_if_moved: tuple[str, ...] = ()) -> set[int]:
@@ -93,6 +96,7 @@ def _update_moved(
     only_if_moved: tuple[str, ...] = (),
     account_id: int | None = None,
     passed: dict[int, list[tuple[str, str, str]]] | None = None,
+    claim: uuid.UUID | None = None,
 ) -> tuple[set[int], dict[int, dict]]:
     """(the ids whose status moved, the rows as they were, locked). With `account_id`, only that
     account's messages are touched (a report names ids; another account's are not its). `passed`:
@@ -104,6 +108,8 @@ def _update_moved(
     rows = Message.objects.select_for_update().filter(pk__any_of=list(updates))
     if account_id is not None:
         rows = rows.filter(account_id=account_id)
+    if claim is not None:
+        rows = rows.filter(claim=claim)
     current = {
         row["id"]: row
         for row in rows.order_by("pk").values(

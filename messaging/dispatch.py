@@ -18,13 +18,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from config.db import claim_rows
 from consent.models import MessageKind
 from messaging.channels import adapter
 from messaging.delivery import messages_update, stale_claims
-from messaging.handoff import forget_handed_before, handed_ids
+from messaging.handoff import forget_handed_before, handed_batches
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
 from messaging.policy import current_policy
 from messaging.sending import messages_send_claimed
@@ -153,23 +154,29 @@ def messages_free_stale_claims(*, campaign_id: int | None = None) -> int:
         if account.connector_instance().idempotent:
             freed += rows.update(claim=None, claimed_at=None)
         else:
-            held = dict(rows.values_list("pk", "claim"))
-            handed = handed_ids(set(held.values()))  # messaging.handoff; handed_at: rows written before it
-            handed.update(rows.filter(handed_at__isnull=False).values_list("pk", flat=True))
-            unknown = [pk for pk in held if pk in handed]
-            freed += rows.exclude(pk__in=unknown).update(claim=None, claimed_at=None)
-            messages_update(
-                {
-                    pk: {
-                        "status": MessageStatus.FAILED,
-                        "reason": "the worker stopped after handing the batch to a provider that cannot tell "
-                        "a repeat apart; not resent to avoid a duplicate (outcome unknown)",
-                        "claim": None,
-                        "claimed_at": None,
+            with transaction.atomic():  # rows locked before the hand-overs are read (batch_handed locks them too)
+                held = dict(rows.select_for_update(no_key=True).order_by("pk").values_list("pk", "claim"))
+                batches = handed_batches(set(held.values()))  # messaging.handoff
+                in_flight = {claim for claim, (at, _ids) in batches.items() if at >= older_than}
+                held = {pk: claim for pk, claim in held.items() if claim not in in_flight}  # handed in time
+                handed = {pk for _at, ids in batches.values() for pk in ids}
+                handed.update(rows.filter(handed_at__isnull=False).values_list("pk", flat=True))  # rows from before
+                unknown = [pk for pk in held if pk in handed]
+                freed += Message.objects.filter(pk__any_of=[pk for pk in held if pk not in handed]).update(
+                    claim=None, claimed_at=None
+                )
+                messages_update(
+                    {
+                        pk: {
+                            "status": MessageStatus.FAILED,
+                            "reason": "the worker stopped after handing the batch to a provider that cannot "
+                            "tell a repeat apart; not resent to avoid a duplicate (outcome unknown)",
+                            "claim": None,
+                            "claimed_at": None,
+                        }
+                        for pk in unknown
                     }
-                    for pk in unknown
-                }
-            )
+                )
     forget_handed_before(older_than)
     if freed:
         logger.warning("freed %d message(s) claimed by a worker that stopped", freed)

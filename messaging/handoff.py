@@ -4,7 +4,9 @@ messages may have left. One row per batch (the claim and its message ids), writt
 instead of an UPDATE of every message row (each a new row version and an entry in each of the
 message table's indexes); deleted when the batch's outcome is recorded. A worker that stops in
 between leaves it: messaging.dispatch.messages_free_stale_claims fails those messages as
-"outcome unknown" and frees the rest of the claim to be sent again.
+"outcome unknown" and frees the rest of the claim to be sent again. A hand-over covers only the
+rows that still hold the claim (a worker that waited past the claim timeout sends nothing another
+worker took meanwhile), and its time renews the claim while the requests are out.
 
 Message.handed_at, which said the same per row before, is still honoured for rows written then."""
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 
@@ -30,9 +32,22 @@ class HandedBatch(models.Model):
         return f"{len(self.message_ids)} message(s) of claim {self.claim}"
 
 
-def batch_handed(*, claim: uuid.UUID, message_ids: list[int]) -> None:
-    """Before the provider is called: these messages of `claim` may leave from now on."""
-    HandedBatch.objects.create(claim=claim, message_ids=message_ids, handed_at=timezone.now())
+def batch_handed(*, claim: uuid.UUID, message_ids: list[int]) -> set[int]:
+    """Before the provider is called: which of these messages the batch may send, recorded as
+    possibly leaving from now on. Only the rows that still hold `claim`: a worker that waited
+    longer than the claim timeout (the account's rate limit, a provider's hold) may find some freed
+    by the reaper and taken by another worker, and those are not its to send. The row's time is
+    the claim's renewal: the reaper leaves a claim handed over within the timeout alone while its
+    requests are out. The rows are locked until the record commits, as the reaper locks them
+    before it reads this table (a lock, not a new version of each row)."""
+    from messaging.models import Message
+
+    with transaction.atomic():
+        held = Message.objects.select_for_update(no_key=True).filter(pk__any_of=message_ids, claim=claim)
+        ids = list(held.order_by("pk").values_list("pk", flat=True))
+        if ids:
+            HandedBatch.objects.create(claim=claim, message_ids=ids, handed_at=timezone.now())
+    return set(ids)
 
 
 def batch_recorded(*, claim: uuid.UUID) -> None:
@@ -40,12 +55,10 @@ def batch_recorded(*, claim: uuid.UUID) -> None:
     HandedBatch.objects.filter(claim=claim).delete()
 
 
-def handed_ids(claims: set[uuid.UUID]) -> set[int]:
-    """The messages the batches of `claims` handed over."""
-    ids: set[int] = set()
-    for message_ids in HandedBatch.objects.filter(claim__in=claims).values_list("message_ids", flat=True):
-        ids.update(message_ids)
-    return ids
+def handed_batches(claims: set[uuid.UUID]) -> dict[uuid.UUID, tuple[datetime, set[int]]]:
+    """For each of `claims` handed over: when, and the messages it handed."""
+    rows = HandedBatch.objects.filter(claim__in=claims).values_list("claim", "handed_at", "message_ids")
+    return {claim: (at, set(ids)) for claim, at, ids in rows}
 
 
 def forget_handed_before(moment: datetime) -> int:

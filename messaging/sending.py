@@ -116,7 +116,12 @@ def messages_send_claimed(
         ratelimit.wait_for(f"account:{account.pk}", count=len(outbound), rate=connector.rate_limit)
         ids = [_pk(m.key) for m in outbound]
         if handed := not connector.idempotent:  # a stopped worker's batch is never sent twice (stale claims)
-            batch_handed(claim=claim, message_ids=ids)
+            held = batch_handed(claim=claim, message_ids=ids)  # what the wait left this batch to send
+            if len(held) < len(ids):
+                taken = len(ids) - len(held)
+                logger.warning("%d message(s) of a batch were taken by another worker during its wait", taken)
+                outbound = [m for m in outbound if _pk(m.key) in held]
+                ids = [pk for pk in ids if pk in held]
         attempts = {row["pk"]: row["attempts"] for row in rows}
         campaign_ids = {row["campaign_id"] for row in rows if row["campaign_id"]}
         results: list[SendResult] = []
@@ -159,7 +164,7 @@ def messages_send_claimed(
         if any(r.consent_refused for r in results):
             refused = {r.key for r in results if r.consent_refused}
             via.consent_refused(recipients=sorted({m.to for m in outbound if m.key in refused}), account=account)
-    messages_update(updates)
+    messages_update(updates, claim=claim)  # only rows this batch still holds: none another took
     if handed:
         batch_recorded(claim=claim)
     return sum(1 for change in updates.values() if change.get("sent_at"))

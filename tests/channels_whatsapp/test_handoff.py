@@ -68,3 +68,56 @@ def test_a_row_of_a_claim_still_held_elsewhere_is_kept(fake):
     assert HandedBatch.objects.filter(claim=claim).exists()
     messages_free_stale_claims()
     assert set(Message.objects.filter(pk__in=handed).values_list("status", flat=True)) == {"failed"}
+
+
+def test_a_batch_whose_claim_went_stale_during_its_wait_sends_none_of_what_another_worker_took(fake, monkeypatch):
+    """Worker A waits on the account's rate limit longer than the claim timeout (a 130429 hold can
+    push it a minute); the reaper frees its rows (nothing was handed over yet) and worker B sends
+    them. When A wakes it sends none of them and writes nothing over B's rows: one message each."""
+    from messaging import sending
+    from messaging.channels import adapter
+    from messaging.models import Campaign
+    from providers.models import ProviderAccount
+
+    account, campaign = _campaign(fake, ["1111", "2222", "3333"], rate=1000)
+    real_wait = sending.ratelimit.wait_for
+    waits = []
+
+    def long_wait(key, *, count, rate):
+        waits.append(key)
+        if len(waits) == 1:  # A, holding its claim, "sleeps" past the timeout while B works
+            _stale(Message.objects.filter(claim__isnull=False).values_list("claim", flat=True).first())
+            messages_free_stale_claims()
+            claim_b = messages_claim(campaign_id=campaign.pk, limit=10)
+            assert claim_b is not None
+            content = adapter("whatsapp").campaign_content(Campaign.objects.get(pk=campaign.pk))
+            sending.messages_send_claimed(
+                claim=claim_b, account=ProviderAccount.objects.get(pk=account.pk), content=content
+            )
+            return None
+        return real_wait(key, count=count, rate=rate)
+
+    monkeypatch.setattr(sending.ratelimit, "wait_for", long_wait)
+    campaign_dispatch(campaign_id=campaign.pk, budget_seconds=2)  # A
+
+    assert sorted(fake.recipients().values()) == [1, 1, 1]
+    assert set(Message.objects.values_list("status", "claim")) == {("queued", None)}  # B's outcome stands
+    assert not HandedBatch.objects.exists()
+
+
+def test_a_hand_over_renews_the_claim_so_the_reaper_leaves_the_batch_in_flight(fake):
+    """A batch handed over after a long wait (its claim older than the timeout, but nobody took it)
+    is not taken for stopped while its requests are out: the hand-over's time renews the claim.
+    An id the claim does not hold is not the batch's to send."""
+    _account, campaign = _campaign(fake, ["1111", "2222"], rate=1000)
+    claim = messages_claim(campaign_id=campaign.pk, limit=1)
+    [mine] = Message.objects.filter(claim=claim).values_list("pk", flat=True)
+    [other] = Message.objects.exclude(pk=mine).values_list("pk", flat=True)
+    long_ago = timezone.now() - timedelta(seconds=settings.SMS_CLAIM_TIMEOUT_SECONDS + 5)
+    Message.objects.filter(claim=claim).update(claimed_at=long_ago)  # it waited, but nothing took it yet
+
+    assert batch_handed(claim=claim, message_ids=[mine, other]) == {mine}
+    messages_free_stale_claims()
+
+    assert Message.objects.get(pk=mine).claim == claim and Message.objects.get(pk=mine).status == "pending"
+    assert HandedBatch.objects.get(claim=claim).message_ids == [mine]
