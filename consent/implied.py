@@ -120,3 +120,55 @@ def release_whatsapp_numbers(*, numbers: list[str], keep_ids: list[int]) -> int:
         .exclude(pk__any_of=keep_ids)
         .update(whatsapp_number=None, **NO_WHATSAPP_CONSENT.row(), updated_at=timezone.now())
     )
+
+
+def follow_addresses(sender=None, *, phone: Iterable[int] = (), whatsapp_number: Iterable[int] = (), **_kw) -> int:
+    """contacts.signals.addresses_changed: a consent belongs to its number, not to the contact that
+    had it. Contacts whose phone was set, changed or cleared get the SMS subscription the ledger's
+    individual MESAJ consent for their phone implies (none held: a new contact's default);
+    contacts whose WhatsApp number was, the WhatsApp consent the ledger holds for that number
+    (none held: unknown), and that consent is linked to them (one number, one contact). So an
+    opt-in never moves to a number nobody opted in with. Returns how many contacts changed."""
+    from contacts.models import default_sms_subscription
+
+    now = timezone.now()
+    changed = 0
+    if phone_ids := list(dict.fromkeys(phone)):
+        contacts = list(Contact.objects.filter(pk__any_of=phone_ids).values_list("pk", "phone", "sms_subscription"))
+        held = dict(
+            Consent.objects.filter(
+                type=ConsentType.MESAJ,
+                recipient_type=RecipientType.BIREYSEL,
+                recipient__any_of=[p for _pk, p, _s in contacts if p],
+            ).values_list("recipient", "status")
+        )
+        default = default_sms_subscription()
+        rows = []
+        for pk, number, current in contacts:
+            wanted = IMPLIED_SUBSCRIPTION[held[number]] if number in held else default
+            if wanted != current:
+                rows.append({"id": pk, "sms_subscription": wanted, "updated_at": now})
+        changed += update_rows(Contact, rows, ["sms_subscription", "updated_at"])
+    if whatsapp_ids := list(dict.fromkeys(whatsapp_number)):
+        contacts = list(
+            Contact.objects.filter(pk__any_of=whatsapp_ids).values_list("pk", "whatsapp_number", *WHATSAPP_FIELDS)
+        )
+        implied = whatsapp_fields_implied(n for _pk, n, *_v in contacts if n)
+        rows = []
+        for pk, number, *values in contacts:
+            wanted = implied[number] if number else NO_WHATSAPP_CONSENT
+            if tuple(values) != (wanted.consent, wanted.at, wanted.source):
+                rows.append({"id": pk, **wanted.row(), "updated_at": now})
+        changed += update_rows(Contact, rows, [*WHATSAPP_FIELDS, "updated_at"])
+        holder = {number: pk for pk, number, *_v in contacts if number}  # one number, one contact
+        links = Consent.objects.filter(type=ConsentType.WHATSAPP, recipient__any_of=list(holder))
+        update_rows(
+            Consent,
+            [
+                {"id": pk, "contact_id": holder[number]}
+                for pk, number, linked in links.values_list("pk", "recipient", "contact_id")
+                if linked != holder[number]
+            ],
+            ["contact_id"],
+        )
+    return changed

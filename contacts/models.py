@@ -94,6 +94,30 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.external_id or self.phone or self.email or self.whatsapp_number or f"#{self.pk}"
 
+    def save(self, *args, **kwargs):
+        """A saved change of the phone or the WhatsApp number tells the consent app
+        (signals.addresses_changed), which sets the consent fields for the new number; they are
+        read back so this instance does not write the old ones over them on a later save."""
+        loaded = getattr(self, "_loaded_addresses", None)
+        super().save(*args, **kwargs)
+        self._loaded_addresses = {f: getattr(self, f) for f in ADDRESSES}
+        moved = [f for f, value in (loaded or {}).items() if getattr(self, f) != value]
+        if moved:
+            from contacts.signals import addresses_changed
+
+            addresses_changed.send(sender=Contact, **{f: [self.pk] for f in moved})
+            self.refresh_from_db(fields=CONSENT_FIELDS)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        contact = super().from_db(db, field_names, values)
+        contact._loaded_addresses = {f: getattr(contact, f) for f in ADDRESSES if f in contact.__dict__}
+        return contact
+
+
+ADDRESSES = ("phone", "whatsapp_number")  # what a consent is held for
+CONSENT_FIELDS = ["sms_subscription", "whatsapp_consent", "whatsapp_consent_at", "whatsapp_consent_source"]
+
 
 class ContactList(models.Model):
     """A named static list (e.g. from a User upload), usable as a campaign audience."""

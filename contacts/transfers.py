@@ -18,6 +18,7 @@ from contacts.bulk import insert_rows, new_row, update_rows
 from contacts.models import Contact, ContactList, ContactListMembership, FileTransfer
 from contacts.parsers import Rejection, UserLine, is_user_header, parse_user_line
 from contacts.services import contact_list_add
+from contacts.signals import addresses_changed
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -156,7 +157,7 @@ class UserUpload(TransferKind):
         by_exid, by_phone = contacts_by_exid_and_address(
             {r.external_id for r in records if r.external_id}, "phone", {r.phone for r in records}
         )
-        results, members, new, changed = [], [], [], {}
+        results, members, new, changed, phoned = [], [], [], {}, []
         for record in records:
             contact = by_exid.get(record.external_id) if record.external_id else None
             if contact is not None:
@@ -174,6 +175,7 @@ class UserUpload(TransferKind):
                     outcome = UPDATED
                     if contact.pk:
                         changed[contact.pk] = contact
+                        phoned.append(contact.pk)  # its consent fields follow the phone it now has
                     by_phone.setdefault(record.phone, contact)
                 results.append(outcome)  # a contact still without id was created (and counted) by an earlier line
             else:
@@ -204,6 +206,8 @@ class UserUpload(TransferKind):
             ],
             ["phone", "external_id", "updated_at"],
         )
+        if phoned:
+            addresses_changed.send(sender=Contact, phone=phoned)
         contact_list_add(contact_list=self.contact_list(), contact_ids=[c.pk for c in members])
         return results
 

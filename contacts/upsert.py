@@ -12,9 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from contacts.bulk import insert_objects
-from contacts.models import Contact
+from contacts.models import ADDRESSES, CONSENT_FIELDS, Contact
 from contacts.parsers import parse_email
 from contacts.phones import to_e164
+from contacts.signals import addresses_changed
 
 ADDRESS_FIELDS = ("phone", "email", "whatsapp_number")
 FIELDS = (*ADDRESS_FIELDS, "attributes")
@@ -133,4 +134,27 @@ def _upsert(items: list[dict]) -> list[ContactOutcome]:
         for contact in changed.values():
             contact.updated_at = now
         Contact.objects.bulk_update(changed.values(), [*FIELDS, "updated_at"])
+    _consent_follows([*new.values(), *changed.values()])
     return results
+
+
+def _consent_follows(contacts: list[Contact]) -> None:
+    """A new contact, or one whose phone or WhatsApp number changed, shows the consent the ledger
+    holds for its number (contacts.signals.addresses_changed); the answer shows it too."""
+    moved: dict[str, list[int]] = {f: [] for f in ADDRESSES}
+    for contact in contacts:
+        loaded = getattr(contact, "_loaded_addresses", None)  # None: created here
+        for name in ADDRESSES:
+            value = getattr(contact, name)
+            if (value is not None) if loaded is None else (loaded.get(name) != value):
+                moved[name].append(contact.pk)
+    if not any(moved.values()):
+        return
+    addresses_changed.send(sender=Contact, **moved)
+    touched = {pk for ids in moved.values() for pk in ids}
+    rows = Contact.objects.filter(pk__any_of=list(touched)).values_list("pk", *CONSENT_FIELDS)
+    now_held = {pk: values for pk, *values in rows}
+    for contact in contacts:
+        if contact.pk in now_held:
+            for name, value in zip(CONSENT_FIELDS, now_held[contact.pk], strict=True):
+                setattr(contact, name, value)
