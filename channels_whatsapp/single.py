@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
-from channels_whatsapp.channel import kind_for, template_refusal
+from channels_whatsapp.channel import OUTSIDE_WINDOW, kind_for, template_refusal
 from channels_whatsapp.models import WhatsAppTemplate
 from channels_whatsapp.rendering import binding_problems
 from channels_whatsapp.services import whatsapp_account
+from channels_whatsapp.windows import window_open
 from contacts.models import Contact
 from contacts.phones import to_e164
 from messaging.models import Message
@@ -53,7 +54,7 @@ def whatsapp_message(
         kind = kind_for(template)
     else:
         bindings, kind = None, "transactional"  # a reply inside the window
-    return Message(
+    message = Message(
         channel=Channel.WHATSAPP,
         kind=kind,
         account=account,
@@ -63,6 +64,9 @@ def whatsapp_message(
         parameters=bindings,
         contact=contact,
     )
+    if template is None and not window_open(account_id=account.pk, number=number):
+        message.submit_refusal = OUTSIDE_WINDOW  # recorded skipped by the core (messaging.single); sends check again
+    return message
 
 
 def whatsapp_template_named(*, account: ProviderAccount, name: str, language: str = "") -> WhatsAppTemplate:

@@ -367,10 +367,12 @@ def message_send_now(message: Message, *, acting_user=None) -> Message:
             {"kind": "you may not send transactional messages (they skip the subscription and İYS checks)"}
         )
     skips_consent = message.kind == MessageKind.TRANSACTIONAL and adapter(message.channel).transactional_skips_consent
-    if message.contact_id is None and not skips_consent:
+    refusal = NO_CONTACT if message.contact_id is None and not skips_consent else ""
+    if refusal := refusal or getattr(message, "submit_refusal", ""):  # the channel's own: WhatsApp's window
         message.status = MessageStatus.SKIPPED
-        message.reason = NO_CONTACT
+        message.reason = refusal[:255]
         message.done_at = timezone.now()
+        message.addressed_contact_id = message.contact_id
         message.save()
         return message
     message.addressed_contact_id = message.contact_id

@@ -100,6 +100,7 @@ def _judge(message: Message, via, exclusion: str | None, origin_ref: str, now: d
         refusal = "" if skips_consent else NO_CONTACT
     else:
         refusal = str(dict(Exclusion.choices).get(exclusion, exclusion)) if exclusion != SENDABLE else ""
+    refusal = refusal or getattr(message, "submit_refusal", "")  # the channel's own (WhatsApp: the window)
     message.addressed_contact_id = message.contact_id
     message.origin = origin_ref[:120]
     if refusal:

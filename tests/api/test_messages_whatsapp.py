@@ -65,3 +65,30 @@ def test_wrong_whatsapp_requests_name_the_field(api, wa, body, field):
     response = api.post("/api/v1/messages/", {"channel": "whatsapp", "contact": "w-1", **body})
     assert response.status_code == 400, response.json()
     assert field in response.json()["errors"]
+
+
+def test_free_text_outside_the_window_is_skipped_at_once_and_inside_it_goes(
+    api,
+    wa,
+    fake,
+    django_capture_on_commit_callbacks,  # noqa: F811
+):
+    from django.utils import timezone
+
+    from channels_whatsapp.windows import windows_opened
+    from providers.base import InboundMessage
+
+    Contact.objects.create(external_id="w-3", whatsapp_number="+905442000003", whatsapp_consent="opt_in")
+    body = {"channel": "whatsapp", "contact": "w-3", "text": "Siparişiniz yolda."}
+    with django_capture_on_commit_callbacks(execute=True):
+        closed = api.post("/api/v1/messages/", body)
+    assert closed.status_code == 201 and closed.json()["status"] == "skipped"
+    assert "within 24 hours" in closed.json()["reason"]
+    assert fake.recipients() == {}
+
+    said = InboundMessage(sender="+905442000003", text="Merhaba", stop=False, received_at=timezone.now())
+    windows_opened(account=wa, inbound=[said])
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = api.post("/api/v1/messages/", body)
+    assert opened.status_code == 201 and opened.json()["status"] == "queued", opened.json()
+    assert fake.recipients() == {"905442000003": 1}
