@@ -115,7 +115,7 @@ class ContactsView(ApiView):
     def post(self, request):
         serializer = ContactIn(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = contacts_upsert(items=[serializer.validated_data])[0]
+        result = contacts_upsert(items=[serializer.validated_data], origin_ref=self.origin_ref())[0]
         if result.errors:
             raise serializers.ValidationError(result.errors)
         if result.outcome != "created":
@@ -146,7 +146,8 @@ class ContactsBatchView(ApiView):
             except serializers.ValidationError as exc:
                 results.append({"index": index, "outcome": "rejected", "errors": _errors(exc.detail)})
         done = []
-        for (index, _item), outcome in zip(items, contacts_upsert(items=[i for _, i in items]), strict=True):
+        outcomes = contacts_upsert(items=[i for _, i in items], origin_ref=self.origin_ref())
+        for (index, _item), outcome in zip(items, outcomes, strict=True):
             if outcome.errors:
                 results.append({"index": index, "outcome": "rejected", "errors": outcome.errors})
             else:

@@ -382,6 +382,7 @@ CONTACT_NAME_ATTRIBUTES = [["name"], ["first_name", "last_name"]]
 CONTACT_TIMELINE_SOURCES = [
     "contacts.timeline.list_entries",
     "contacts.timeline.panel_entries",
+    "contacts.timeline.api_entries",
     "consent.timeline.consent_entries",
     "messaging.timeline.message_entries",
     "journeys.timeline.journey_entries",

@@ -135,3 +135,22 @@ def panel_entries(contact: Contact, *, limit: int) -> list[Entry]:
         detail = row.get_change_message() if row.action_flag == CHANGE else ""
         entries.append(Entry(at=row.action_time, kind="panel", title=title, detail=detail, order=row.pk))
     return entries
+
+
+def api_entries(contact: Contact, *, limit: int) -> list[Entry]:
+    """What the brand's systems wrote through the API: created or changed, by which key, which fields."""
+    from contacts.audit import ContactWrite
+
+    names = {f.name: str(f.verbose_name) for f in Contact._meta.fields}
+    rows = ContactWrite.objects.filter(contact=contact).order_by("-at", "-pk")[:limit]
+    return [
+        Entry(
+            at=row.at,
+            kind="api",
+            title=(_("Created through the API by %(key)s") if row.created else _("Changed through the API by %(key)s"))
+            % {"key": row.origin_ref},
+            detail=", ".join(names.get(f, f) for f in row.fields),
+            order=row.pk,
+        )
+        for row in rows
+    ]

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from contacts.bulk import insert_objects
+from contacts.audit import ContactWrite
+from contacts.bulk import insert_objects, insert_rows
 from contacts.models import ADDRESSES, CONSENT_FIELDS, Contact
 from contacts.parsers import parse_email
 from contacts.phones import to_e164
@@ -62,38 +63,43 @@ def _clean(item: dict) -> tuple[dict, dict[str, list[str]]]:
     return values, errors
 
 
-def _apply(contact: Contact, values: dict) -> bool:
-    changed = False
+def _apply(contact: Contact, values: dict) -> list[str]:
+    """Sets `values` on the contact; returns the fields that changed."""
+    changed = []
     for name, value in values.items():
         if name == "attributes" and value is None:
-            changed = changed or bool(contact.attributes)
+            if contact.attributes:
+                changed.append(name)
             contact.attributes = {}
         elif name == "attributes":
             # merged: a key given null is removed; keys not named are kept
             merged = {**(contact.attributes or {}), **value}
             merged = {k: v for k, v in merged.items() if v is not None}
             if merged != contact.attributes:
-                contact.attributes, changed = merged, True
+                contact.attributes = merged
+                changed.append(name)
         elif getattr(contact, name) != value:
             setattr(contact, name, value)
-            changed = True
+            changed.append(name)
     return changed
 
 
-def contacts_upsert(*, items: list[dict]) -> list[ContactOutcome]:
+def contacts_upsert(*, items: list[dict], origin_ref: str = "") -> list[ContactOutcome]:
     """Each item: `external_id` and any of phone, email, whatsapp_number, attributes. Fields left
     out keep their value; attributes are merged. An external id seen twice in one batch: the
-    later item applies on top of the earlier one. A WhatsApp number is one contact's only."""
+    later item applies on top of the earlier one. A WhatsApp number is one contact's only. With
+    `origin_ref` (the API key's label), each contact created or changed keeps who did it and
+    which fields (contacts.audit.ContactWrite, on its timeline)."""
     try:
-        return _upsert(items)
+        return _upsert(items, origin_ref)
     except IntegrityError:
         # another request made one of these contacts (or took a WhatsApp number) meanwhile:
         # read again and apply on top of what it wrote
-        return _upsert(items)
+        return _upsert(items, origin_ref)
 
 
 @transaction.atomic
-def _upsert(items: list[dict]) -> list[ContactOutcome]:
+def _upsert(items: list[dict], origin_ref: str) -> list[ContactOutcome]:
     now = timezone.now()
     cleaned = [_clean(item) for item in items]
     exids = {item["external_id"] for item in items}
@@ -105,6 +111,7 @@ def _upsert(items: list[dict]) -> list[ContactOutcome]:
     results: list[ContactOutcome] = []
     new: dict[str, Contact] = {}
     changed: dict[str, Contact] = {}
+    written: dict[str, list[str]] = {}  # external id → the fields set on it
     for item, (values, errors) in zip(items, cleaned, strict=True):
         exid = item["external_id"]
         number = values.get("whatsapp_number")
@@ -116,11 +123,12 @@ def _upsert(items: list[dict]) -> list[ContactOutcome]:
         contact = by_exid.get(exid)
         if contact is None:
             contact = Contact(external_id=exid, attributes={})
-            _apply(contact, values)
+            written[exid] = ["external_id", *_apply(contact, values)]
             by_exid[exid] = new[exid] = contact
             outcome = "created"
-        elif _apply(contact, values):
+        elif fields := _apply(contact, values):
             outcome = "created" if exid in new else "updated"
+            written[exid] = list(dict.fromkeys([*written.get(exid, []), *fields]))
             if exid not in new:
                 changed[exid] = contact
         else:
@@ -135,6 +143,15 @@ def _upsert(items: list[dict]) -> list[ContactOutcome]:
             contact.updated_at = now
         Contact.objects.bulk_update(changed.values(), [*FIELDS, "updated_at"])
     _consent_follows([*new.values(), *changed.values()])
+    if origin_ref and written:
+        insert_rows(
+            ContactWrite,
+            [
+                {"contact_id": by_exid[exid].pk, "at": now, "created": exid in new,
+                 "fields": [f for f in ("external_id", *FIELDS) if f in fields], "origin_ref": origin_ref[:255]}
+                for exid, fields in written.items()
+            ],
+        )  # fmt: skip
     return results
 
 
