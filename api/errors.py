@@ -26,6 +26,7 @@ TITLES = {
     406: "Not acceptable",
     409: "Conflict",
     413: "Request too large",
+    308: "Permanent redirect",
     415: "Unsupported media type",
     422: "Unprocessable request",
     429: "Too many requests",

@@ -10,9 +10,13 @@ is never read, the API's views are csrf_exempt)."""
 
 from __future__ import annotations
 
+import json
+
 from csp.middleware import CSPMiddleware
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
+from django.http.response import HttpResponseRedirectBase
+from django.middleware.common import CommonMiddleware
 from django.middleware.locale import LocaleMiddleware
 
 API_PREFIX = "/api/v1/"
@@ -45,3 +49,27 @@ class User(PanelOnly, AuthenticationMiddleware):
 
 class Messages(PanelOnly, MessageMiddleware):
     pass
+
+
+class SlashRedirect(HttpResponseRedirectBase):
+    status_code = 308  # the same method and body again, at the new location
+
+
+class Common(CommonMiddleware):
+    """Django's CommonMiddleware; an API path missing its trailing slash (POST /api/v1/events)
+    is answered 308 to the path with it, which a client follows with the same method and body
+    (Django's own 301 would turn a POST into a GET, and raises under DEBUG), with the error shape
+    of every API answer."""
+
+    def process_request(self, request):
+        if request.path_info.startswith("/api/") and self.should_redirect_with_slash(request):
+            from api.errors import problem
+
+            query = request.META.get("QUERY_STRING", "")
+            body = problem(308, f"The path ends with a slash: {request.path}/", code="trailing_slash")
+            return SlashRedirect(
+                f"{request.path}/" + (f"?{query}" if query else ""),
+                content=json.dumps(body),
+                content_type="application/problem+json",
+            )
+        return super().process_request(request)

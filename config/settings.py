@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "api.middleware.Language",
-    "django.middleware.common.CommonMiddleware",
+    "api.middleware.Common",
     "django.middleware.csrf.CsrfViewMiddleware",
     "api.middleware.User",
     "api.middleware.Messages",
