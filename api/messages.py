@@ -99,12 +99,14 @@ class MessageOut(BuiltOnce, serializers.ModelSerializer):
     contact = serializers.SerializerMethodField()
     account = serializers.SerializerMethodField()
     send_at = serializers.SerializerMethodField()
+    delivered_at = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
         fields = [
             "id", "channel", "kind", "status", "reason", "raw_status", "to", "sender", "text", "contact",
-            "campaign", "account", "segments", "price", "send_at", "created_at", "sent_at", "done_at", "read_at",
+            "campaign", "account", "segments", "price", "send_at", "created_at", "sent_at", "delivered_at",
+            "done_at", "read_at",
         ]  # fmt: skip
 
     def get_status(self, message) -> str:
@@ -115,6 +117,14 @@ class MessageOut(BuiltOnce, serializers.ModelSerializer):
 
     def get_account(self, message) -> str | None:
         return message.account.name if message.account_id else None
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_delivered_at(self, message) -> str | None:
+        """When the operator or Meta reported it delivered (read implies delivered); done_at is when
+        it reached any final status (delivered, undelivered, expired, failed, skipped)."""
+        if message.status != MessageStatus.DELIVERED or message.done_at is None:
+            return None
+        return serializers.DateTimeField().to_representation(message.done_at)
 
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_send_at(self, message) -> str | None:

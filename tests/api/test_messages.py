@@ -190,3 +190,20 @@ def test_through_the_api_the_provider_gets_exactly_what_the_rule_allows(
     allowed = {s["phone"][1:] for _, s in contacts if oracle(s, kind=kind, channel="sms", gate=gate)}
     assert set(infobip.recipients()) == allowed
     assert all(n == 1 for n in infobip.recipients().values())
+
+
+def test_delivered_at_is_given_once_the_report_says_delivered_and_not_for_a_failure(
+    api, sms_account, infobip, subscribed, django_capture_on_commit_callbacks
+):
+    from messaging.delivery import messages_update
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = api.post("/api/v1/messages/", {"channel": "sms", "contact": "u-1", "text": "bir"}).json()["id"]
+        second = api.post("/api/v1/messages/", {"channel": "sms", "contact": "u-1", "text": "iki"}).json()["id"]
+    assert api.get(f"/api/v1/messages/{first}/").json()["delivered_at"] is None  # not yet reported
+    at = timezone.now() - timedelta(minutes=1)
+    messages_update({first: {"status": "delivered", "done_at": at}, second: {"status": "undelivered", "done_at": at}})
+    delivered = api.get(f"/api/v1/messages/{first}/").json()
+    assert delivered["status"] == "delivered" and delivered["delivered_at"] == delivered["done_at"] is not None
+    undelivered = api.get(f"/api/v1/messages/{second}/").json()
+    assert undelivered["delivered_at"] is None and undelivered["done_at"] is not None
