@@ -126,15 +126,18 @@ def fill(components: Sequence[Mapping], bindings: Mapping, values: Mapping[str, 
                 source = entry.get("source") if isinstance(entry, Mapping) else None
                 filled.missing.append(_variable(part, name) + (f" ({source})" if source else ""))
             resolved[part].append(value)
-    header = None
+    header, named_header = None, None
     if parts.get("header") in MEDIA:
         header = {parts["header"].lower(): resolved["header"][0]}
+    elif "header" in resolved and named.get("header"):
+        named_header = dict(zip(variables_of(components).get("header", []), resolved["header"], strict=True))
     elif "header" in resolved:
         header = resolved["header"]
     body_names = variables_of(components).get("body", [])
     body = resolved.get("body", [])
     filled.components = send_components(
         header=header,
+        named_header=named_header,
         body=dict(zip(body_names, body, strict=True)) if named.get("body") else body,
         buttons=[
             *[("url", int(p.split(":")[1]), vals[0]) for p, vals in resolved.items() if p.startswith("button:")],

@@ -102,5 +102,6 @@ def _merge_values(bindings: dict, values: dict[str, dict[str, str]]) -> dict:
     merged = {part: dict(entries) for part, entries in (bindings or {}).items() if isinstance(entries, dict)}
     for part, entries in values.items():
         for name, value in entries.items():
-            merged.setdefault(part, {})[name] = {"value": value}
+            # a plain value (the API's placeholders) or an entry already saying so (--var N=VALUE)
+            merged.setdefault(part, {})[name] = value if isinstance(value, dict) else {"value": value}
     return merged

@@ -91,13 +91,17 @@ def send_components(
     header: Sequence[str] | Mapping[str, str] | None = None,
     body: Sequence[str] | Mapping[str, str] = (),
     buttons: Sequence[tuple[str, int, str]] = (),
+    named_header: Mapping[str, str] | None = None,
 ) -> tuple[dict, ...]:
     """The `template.components` of a send (§6.3) from plain values.
     header: text values, or {"image"|"video"|"document": link}; body: positional values in order,
     or {name: value} for a NAMED template; buttons: (sub_type, index, value), e.g. ("url", 1, "ORDER123")
-    or ("quick_reply", 0, STOP_PROMO_PAYLOAD)."""
+    or ("quick_reply", 0, STOP_PROMO_PAYLOAD); named_header: {name: value} for a NAMED text header."""
     components: list[dict] = []
-    if isinstance(header, Mapping):
+    if named_header:
+        parameters = [{"type": "text", "parameter_name": k, "text": str(v)} for k, v in named_header.items()]
+        components.append({"type": "header", "parameters": parameters})
+    elif isinstance(header, Mapping):
         (media, link), *_ = header.items()
         components.append({"type": "header", "parameters": [{"type": media, media: {"link": link}}]})
     elif header:

@@ -102,12 +102,6 @@ def test_whatsapp_send_sends_the_approved_template_to_an_opted_in_number_and_pri
     assert printed.split(": ", 1)[1] in ("queued", "sent")  # as the send left it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="whatsapp_send.py:40 passes parse_vars(literal=True)'s {'value': …} entries to whatsapp_send, "
-    "which takes plain strings: single.py:105 (_merge_values) wraps them again and Meta gets the text "
-    "\"{'value': 'Ayşe'}\" for {{1}}",
-)
 def test_whatsapp_send_fills_the_templates_variables_from_var(meta, account, templates):
     Contact.objects.create(whatsapp_number="+905321230011", whatsapp_consent="opt_in")
     meta.hold_statuses = True

@@ -154,12 +154,6 @@ def test_a_named_variable_bound_to_nothing_stops_the_send_and_nothing_leaves(met
     assert meta.accepted == {} and not Message.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rendering.py:132-133 (fill) sends a text header's values positionally even when its "
-    "variables are named: Meta (and the fake) want parameter_name on a NAMED header's parameters, "
-    "and refuse the send with 132000",
-)
 def test_a_named_header_sends_its_parameter_by_name(meta, account):
     bindings = {**BINDINGS, "header": {"order_no": {"source": "order_no", "default": "hazır"}}}
     template = _synced(meta, account, "named_order", [NAMED_HEADER, NAMED_BODY], bindings)
