@@ -59,10 +59,13 @@ def templates_sync(*, account: ProviderAccount) -> SyncResult:
         seen: set[int] = set()
         for remote in listed:
             local = ours.get(remote.id) or by_name.get((remote.name, remote.language))
+            reason = remote.rejected_reason[:255]
+            if not reason and local is not None and local.status == remote.status:
+                reason = local.status_reason  # a pause's reason came by webhook; the list has none
             fields = {
                 "provider_id": remote.id,
                 "status": remote.status,
-                "status_reason": remote.rejected_reason[:255],
+                "status_reason": reason,
                 "category": remote.category,
                 "components": list(remote.components),
                 "text": _body_text(remote.components),

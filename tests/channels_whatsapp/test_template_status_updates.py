@@ -143,3 +143,12 @@ def test_an_update_matches_by_name_and_language_when_the_id_is_not_ours(meta, ac
     handle_webhook_events(account_id=account.pk, events=events)
     promo.refresh_from_db()
     assert promo.status == TemplateStatus.PAUSED and promo.status_reason == "low quality"
+
+
+def test_a_sync_after_a_pause_keeps_the_reason_the_webhook_gave(meta, account, promo):
+    """Meta's template list says PAUSED without the reason: the next sync keeps the webhook's."""
+    assert meta.pause(promo.provider_id) == 200
+    templates_sync(account=account)
+    promo.refresh_from_db()
+    assert promo.status == TemplateStatus.PAUSED
+    assert promo.status_reason == "FIRST_PAUSE; Your template was paused because of low quality."
