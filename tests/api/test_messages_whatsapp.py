@@ -70,8 +70,8 @@ def test_wrong_whatsapp_requests_name_the_field(api, wa, body, field):
 def test_free_text_outside_the_window_is_skipped_at_once_and_inside_it_goes(
     api,
     wa,
-    fake,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    fake,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     from django.utils import timezone
 
