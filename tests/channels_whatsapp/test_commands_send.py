@@ -19,8 +19,6 @@ from contacts.models import Contact, ContactList
 from messaging.models import Campaign, Message
 from providers.base import InboundMessage
 from providers.models import ProviderAccount
-from providers.services import account_install
-from tests.fakes.whatsapp import FakeWhatsApp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,25 +30,6 @@ CODE = [
     }
 ]
 PROMO = [{"type": "BODY", "text": "Merhaba {{1}}, indirim başladı.", "example": {"body_text": [["Ayşe"]]}}]
-
-
-@pytest.fixture
-def meta(live_server):
-    server = FakeWhatsApp().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def account(meta, live_server):
-    account = account_install(
-        name="WA",
-        connector="whatsapp",
-        values={"base_url": meta.url, "waba_id": meta.waba_id, "phone_number_id": meta.phone_number_id,
-                "access_token": meta.access_token, "app_secret": meta.app_secret, "price_marketing": "0.5"},
-    )  # fmt: skip
-    meta.callback_url = f"{live_server.url}/hooks/whatsapp/{account.webhook_secret}/"
-    return account
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ from contacts.models import Contact, ContactList
 from messaging.models import Message
 from messaging.selectors import campaign_preview
 from messaging.services import campaign_create, campaign_start
-from providers.services import account_install
-from tests.fakes.whatsapp import FakeWhatsApp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,25 +38,6 @@ BINDINGS = {
         "city": {"source": "city", "default": "size en yakın"},
     }
 }
-
-
-@pytest.fixture
-def meta(live_server):
-    server = FakeWhatsApp().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def account(meta, live_server):
-    account = account_install(
-        name="WA",
-        connector="whatsapp",
-        values={"base_url": meta.url, "waba_id": meta.waba_id, "phone_number_id": meta.phone_number_id,
-                "access_token": meta.access_token, "app_secret": meta.app_secret, "price_marketing": "0.5"},
-    )  # fmt: skip
-    meta.callback_url = f"{live_server.url}/hooks/whatsapp/{account.webhook_secret}/"
-    return account
 
 
 def _synced(meta, account, name: str, components: list, bindings: dict | None = None) -> WhatsAppTemplate:
